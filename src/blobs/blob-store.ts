@@ -1,0 +1,42 @@
+import type { Readable } from 'node:stream';
+
+/** An inclusive byte range. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export class BlobNotFoundError extends Error {
+  constructor(key: string) {
+    super(`blob '${key}' not found`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+/**
+ * Where content bytes live. Keys are written once and never overwritten: every upload gets a fresh
+ * key (`<account>/<guid>/<uuid>`), so a row never points at bytes that change under it.
+ * Keys are 1–512 characters of [A-Za-z0-9._-] separated by single '/'; anything else is rejected.
+ */
+export interface BlobStore {
+  /**
+   * Streams `body` into a new blob under `key` and makes it durable (fsync or the object store's
+   * acknowledgement) before resolving with the byte count. If `body` errors or the write fails,
+   * nothing remains under `key` (no temporary file, no multipart part) and the promise rejects with
+   * the body's error when there was one.
+   */
+  put(key: string, body: Readable): Promise<{ length: number }>;
+  /** The bytes, or the inclusive range of them, as a stream. Rejects with BlobNotFoundError. */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  /** Size of the blob, or undefined when absent. */
+  stat(key: string): Promise<{ length: number } | undefined>;
+  /** Removes the blob for good. Idempotent: an absent key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Every blob, in no particular order (for verify). Temporary files are not listed. */
+  list(): AsyncIterable<{ key: string; length: number }>;
+  /** Removes leftover temporary files older than `olderThanMs` (crash leftovers); returns how many. */
+  sweepTemporary(olderThanMs: number): Promise<number>;
+  /** Throws StoreUnavailableError when the storage cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,200 @@
+import { isAbsolute, join, resolve } from 'node:path';
+
+// The only reader of process.env. loadConfig is pure: env in, frozen Config out, or one ConfigError
+// that lists every problem at once.
+
+export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize: number };
+
+export type BlobConfig =
+  | { kind: 'fs'; root: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      prefix: string;
+      endpoint: string | undefined;
+      region: string;
+      forcePathStyle: boolean;
+    };
+
+export interface OidcConfig {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  accountClaim: string;
+}
+
+export interface Config {
+  http: { host: string; port: number };
+  dataDir: string;
+  database: DatabaseConfig;
+  blobs: BlobConfig;
+  limits: {
+    maxUploadBytes: number;
+    /** 0 = unlimited. */
+    searchWindowMs: number;
+  };
+  auth: {
+    tokenTtlSeconds: number;
+    /** From ICS_TOKEN_SECRET; when undefined the secret is kept in the metadata store. */
+    tokenSecret: string | undefined;
+    oidc: OidcConfig | undefined;
+  };
+  logLevel: string;
+  /** Test-only fault injection points (ICS_TEST_FAULTS); never set in production. */
+  testFaults: string | undefined;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** Parses "5368709120", "512MiB", "5g". */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (!m) return undefined;
+  const unit = SIZE_UNITS[m[2].toLowerCase()];
+  return unit === undefined ? undefined : Number(m[1]) * unit;
+}
+
+export function loadConfig(env: Env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const str = (name: string, fallback: string) => {
+    const v = env[name];
+    return v === undefined || v === '' ? fallback : v;
+  };
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got '${raw}')`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const dataDir = resolve(cwd, str('ICS_DATA_DIR', './data'));
+  const port = int('PORT', 8080, 0, 65535);
+  const host = str('HOST', '127.0.0.1');
+
+  const database = parseDatabase(env.ICS_DATABASE_URL, dataDir, int('ICS_DATABASE_POOL_SIZE', 10, 1, 1000), problems);
+  const blobs = parseBlobs(env.ICS_BLOB_URL, dataDir, problems);
+
+  let maxUploadBytes = 5 * 1024 ** 3;
+  if (env.ICS_MAX_UPLOAD_BYTES) {
+    const n = parseSize(env.ICS_MAX_UPLOAD_BYTES);
+    if (n === undefined || n < 1) problems.push(`ICS_MAX_UPLOAD_BYTES must be a size such as 5368709120 or 512MiB (got '${env.ICS_MAX_UPLOAD_BYTES}')`);
+    else maxUploadBytes = n;
+  }
+  const searchWindowDays = int('ICS_SEARCH_WINDOW_DAYS', 7, 0, 36500);
+  const tokenTtlSeconds = int('ICS_TOKEN_TTL_SECONDS', 7200, 60, 86400 * 7);
+
+  const tokenSecret = env.ICS_TOKEN_SECRET || undefined;
+  if (tokenSecret !== undefined && tokenSecret.length < 32) problems.push('ICS_TOKEN_SECRET must be at least 32 characters');
+
+  const oidc = parseOidc(env, problems);
+  const logLevel = str('ICS_LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(`ICS_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got '${logLevel}')`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze({
+    http: { host, port },
+    dataDir,
+    database,
+    blobs,
+    limits: { maxUploadBytes, searchWindowMs: searchWindowDays * 86_400_000 },
+    auth: { tokenTtlSeconds, tokenSecret, oidc },
+    logLevel,
+    testFaults: env.ICS_TEST_FAULTS || undefined,
+  });
+}
+
+function parseDatabase(raw: string | undefined, dataDir: string, poolSize: number, problems: string[]): DatabaseConfig {
+  if (!raw) return { kind: 'sqlite', path: join(dataDir, 'ics.sqlite') };
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      problems.push('ICS_DATABASE_URL is not a valid postgres:// URL');
+    }
+    return { kind: 'postgres', url: raw, poolSize };
+  }
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (!path) problems.push('ICS_DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/ics.sqlite');
+    return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(path) };
+  }
+  problems.push(`ICS_DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got '${redact(raw)}')`);
+  return { kind: 'sqlite', path: join(dataDir, 'ics.sqlite') };
+}
+
+function parseBlobs(raw: string | undefined, dataDir: string, problems: string[]): BlobConfig {
+  if (!raw) return { kind: 'fs', root: join(dataDir, 'blobs') };
+  if (raw.startsWith('file:')) {
+    const path = raw.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!path) problems.push('ICS_BLOB_URL file: needs a directory, e.g. file:./data/blobs');
+    return { kind: 'fs', root: resolve(path) };
+  }
+  if (raw.startsWith('s3://')) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      problems.push('ICS_BLOB_URL is not a valid s3:// URL');
+      return { kind: 'fs', root: join(dataDir, 'blobs') };
+    }
+    const bucket = url.hostname;
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`ICS_BLOB_URL bucket name '${bucket}' is not valid`);
+    const endpoint = url.searchParams.get('endpoint') ?? undefined;
+    if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) problems.push('ICS_BLOB_URL endpoint must be an http(s) URL');
+    const fps = url.searchParams.get('forcePathStyle');
+    if (fps !== null && fps !== 'true' && fps !== 'false') problems.push('ICS_BLOB_URL forcePathStyle must be true or false');
+    const prefix = url.pathname.replace(/^\/+/, '').replace(/\/*$/, '');
+    return {
+      kind: 's3',
+      bucket,
+      prefix: prefix ? `${prefix}/` : '',
+      endpoint,
+      region: url.searchParams.get('region') ?? 'us-east-1',
+      forcePathStyle: fps === 'true',
+    };
+  }
+  problems.push(`ICS_BLOB_URL must start with file: or s3:// (got '${raw}')`);
+  return { kind: 'fs', root: join(dataDir, 'blobs') };
+}
+
+function parseOidc(env: Env, problems: string[]): OidcConfig | undefined {
+  const jwksUrl = env.ICS_OIDC_JWKS_URL;
+  const issuer = env.ICS_OIDC_ISSUER;
+  const audience = env.ICS_OIDC_AUDIENCE;
+  if (!jwksUrl && !issuer && !audience) return undefined;
+  if (!jwksUrl || !issuer || !audience) {
+    problems.push('ICS_OIDC_JWKS_URL, ICS_OIDC_ISSUER and ICS_OIDC_AUDIENCE must be set together');
+    return undefined;
+  }
+  if (!/^https?:\/\//.test(jwksUrl)) problems.push('ICS_OIDC_JWKS_URL must be an http(s) URL');
+  return { jwksUrl, issuer, audience, accountClaim: env.ICS_OIDC_ACCOUNT_CLAIM || 'account' };
+}
+
+function redact(url: string) {
+  return url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,175 @@
+// The domain's types. Times are epoch milliseconds; the HTTP layer formats them.
+
+export const CONTENT_TYPES = [
+  'callRecording',
+  'transcript',
+  'categorizationResult',
+  'sentimentSummary',
+  'voicemail',
+  'screenRecording',
+  'ivrAudioRecording',
+  'videoRecording',
+  'chatTranscript',
+  'attachment',
+  'conversationSummary',
+  'interactionLog',
+] as const;
+export type ContentTypeName = (typeof CONTENT_TYPES)[number];
+
+/** Types addressed by a named key equal to the type name: at most one item of each per interaction. */
+export const NAMED_TYPES: readonly ContentTypeName[] = [
+  'callRecording',
+  'transcript',
+  'categorizationResult',
+  'sentimentSummary',
+];
+
+/** Type names also accepted as keys (older VCC docs): DELETE addresses every item of the type. */
+export const TYPE_NAME_KEYS: readonly ContentTypeName[] = ['chatTranscript', 'attachment', 'ivrAudioRecording'];
+
+export type Direction = 'inbound' | 'outbound';
+
+export const SCOPES = [
+  'interaction-content:read',
+  'interaction-content:delete',
+  'interaction-content:write',
+  'interaction-content:admin',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface LegalHold {
+  reason: string;
+  caseId: string | null;
+  placedAt: number;
+  placedBy: string;
+}
+
+export interface InteractionRecord {
+  account: string;
+  /** Lower-case UUID. */
+  guid: string;
+  start: number;
+  connectFrom: string;
+  connectTo: string;
+  direction: Direction;
+  /** Agent ids, in the order given. */
+  handlingAgents: string[];
+  /** Number of content items; search and get show only interactions with at least one. */
+  contentCount: number;
+  legalHold: LegalHold | null;
+  createdAt: number;
+}
+
+export interface ContentRecord {
+  account: string;
+  guid: string;
+  /** The key as stored: the type name for named types, the unique id otherwise. */
+  contentKey: string;
+  type: ContentTypeName;
+  /** Media type, e.g. audio/wav. */
+  mediaType: string;
+  length: number;
+  /** Lower-case hex SHA-256 of the bytes. */
+  sha256: string;
+  /** Where the bytes are in the BlobStore; immutable, fresh for every upload. */
+  blobKey: string;
+  lastModified: number;
+  owningAgentId: string | null;
+  owningInteractionPlanId: string | null;
+  properties: Record<string, unknown>;
+}
+
+export interface InteractionWithContent extends InteractionRecord {
+  content: ContentRecord[];
+}
+
+/** Who made a request: the API client and the token's subject. */
+export interface Actor {
+  account: string;
+  clientId: string;
+  subject: string;
+  scopes: ReadonlySet<Scope>;
+}
+
+export interface ApiClient {
+  clientId: string;
+  account: string;
+  name: string | null;
+  scopes: Scope[];
+  /** Encoded slow salted hash of the secret (see auth/secrets.ts). */
+  secretHash: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface SearchFilters {
+  account: string;
+  /** Inclusive. */
+  start: number;
+  /** Exclusive. */
+  end: number;
+  handlingAgentId?: string;
+  /** Prefix match. */
+  connectFrom?: string;
+  /** Prefix match. */
+  connectTo?: string;
+  direction?: Direction;
+}
+
+/** Keyset position: the last row of the previous page. */
+export interface SearchCursor {
+  start: number;
+  guid: string;
+}
+
+export interface SearchQuery extends SearchFilters {
+  limit: number;
+  /** Rows strictly after this (start, guid) position. */
+  after?: SearchCursor;
+  /** v2 paging: rows to skip (only used by page numbers; v3 uses `after`). */
+  offset?: number;
+}
+
+export interface PurgeEntry {
+  id: string;
+  account: string;
+  blobKey: string;
+  /** Not to be worked before this time (an in-flight upload reserves its key until then). */
+  notBefore: number;
+  reason: 'delete' | 'replace' | 'upload-intent' | 'repair';
+}
+
+export interface AuditDraft {
+  at: number;
+  actorClientId: string | null;
+  actorSubject: string | null;
+  /** e.g. content.delete, interaction.delete, legal_hold.place, legal_hold.release */
+  action: string;
+  guid: string;
+  contentKey: string | null;
+  type: ContentTypeName | null;
+  contentLength: number | null;
+  sha256: string | null;
+  /** api, batch, cascade, retention, erasure, … */
+  reason: string;
+  requestId: string | null;
+  details: Record<string, unknown> | null;
+}
+
+export interface AuditEntry extends AuditDraft {
+  account: string;
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditQuery {
+  account: string;
+  start?: number;
+  end?: number;
+  guid?: string;
+  action?: string;
+  limit: number;
+  /** Entries with seq strictly greater. */
+  afterSeq?: number;
+}

@@ -1,0 +1,112 @@
+import type {
+  ApiClient,
+  AuditDraft,
+  AuditEntry,
+  AuditQuery,
+  ContentRecord,
+  InteractionRecord,
+  InteractionWithContent,
+  LegalHold,
+  PurgeEntry,
+  SearchFilters,
+  SearchQuery,
+} from '../core/types.js';
+
+/**
+ * Reads that may run inside or outside a transaction. Content keys are matched exactly: the core
+ * canonicalises them first (named keys to the type name, unique ids to lower case).
+ */
+export interface MetadataReader {
+  /** The interaction whatever its content count; undefined when absent or in another account. */
+  getInteraction(account: string, guid: string): Promise<InteractionRecord | undefined>;
+  /** Its content items ordered by lastModified then contentKey; [] when none or absent. */
+  listContent(account: string, guid: string): Promise<ContentRecord[]>;
+}
+
+/** Writes, only inside `MetadataStore.transaction`. Everything in one call commits or none of it. */
+export interface MetadataTx extends MetadataReader {
+  /** Inserts the interaction (contentCount 0, no hold) and its agents. false when the guid exists in the account. */
+  insertInteraction(rec: Omit<InteractionRecord, 'contentCount' | 'legalHold'>): Promise<boolean>;
+  /**
+   * Reads the interaction and locks it against concurrent writers until the transaction ends
+   * (SELECT … FOR UPDATE on PostgreSQL; SQLite transactions are already serial).
+   */
+  lockInteraction(account: string, guid: string): Promise<InteractionRecord | undefined>;
+  /**
+   * Inserts or replaces the item under (account, guid, contentKey) and keeps contentCount right.
+   * Returns the replaced item, if any. The interaction must exist.
+   */
+  putContent(rec: ContentRecord): Promise<ContentRecord | undefined>;
+  /** Deletes these items (absent keys are ignored) and keeps contentCount right. Returns those deleted. */
+  deleteContent(account: string, guid: string, contentKeys: readonly string[]): Promise<ContentRecord[]>;
+  /** Deletes the interaction, its agents and all its content rows. Returns the content rows deleted. */
+  deleteInteraction(account: string, guid: string): Promise<ContentRecord[]>;
+  /** Places (hold) or releases (null) a legal hold. */
+  setLegalHold(account: string, guid: string, hold: LegalHold | null): Promise<void>;
+  /** Adds blobs to the durable purge queue; returns the entries with their ids. */
+  enqueuePurge(entries: readonly Omit<PurgeEntry, 'id'>[]): Promise<PurgeEntry[]>;
+  /** Removes purge entries (e.g. an upload intent once its row commits). Unknown ids are ignored. */
+  removePurge(ids: readonly string[]): Promise<void>;
+  /**
+   * Appends one entry to the account's hash-chained audit ledger: next seq, prevHash = the previous
+   * entry's hash (or the genesis hash), hash computed by core/audit-chain.ts. Serialised per account
+   * across nodes.
+   */
+  appendAudit(account: string, draft: AuditDraft): Promise<AuditEntry>;
+}
+
+export interface MetadataStore extends MetadataReader {
+  /** Creates or upgrades the schema. Safe when several nodes run it at once. */
+  migrate(): Promise<void>;
+  /** Runs fn in one transaction; commits when it resolves, rolls back when it throws (and rethrows). */
+  transaction<T>(fn: (tx: MetadataTx) => Promise<T>): Promise<T>;
+  /** The interaction and its content, or undefined. */
+  getInteractionWithContent(account: string, guid: string): Promise<InteractionWithContent | undefined>;
+  /**
+   * One page of interactions with contentCount > 0 matching the filters, ordered by (start, guid),
+   * each with its content. Keyset paged by `after`; `offset` only for v2 page numbers.
+   */
+  search(query: SearchQuery): Promise<InteractionWithContent[]>;
+  /** How many interactions (contentCount > 0) match; for v2 totals. */
+  count(filters: SearchFilters): Promise<number>;
+
+  /**
+   * Claims up to `limit` purge entries whose notBefore <= now, leasing them until now + leaseMs so that
+   * no other worker takes them (FOR UPDATE SKIP LOCKED on PostgreSQL).
+   */
+  claimPurge(opts: { limit: number; now: number; leaseMs: number }): Promise<PurgeEntry[]>;
+  /** Removes purge entries whose blobs are gone. Unknown ids are ignored. */
+  completePurge(ids: readonly string[]): Promise<void>;
+  /** Makes every upload intent due now (embedded single-node start-up: no upload can be in flight). Returns how many. */
+  expediteUploadIntents(now: number): Promise<number>;
+  /** Pending purge entries, oldest first (for verify and metrics). */
+  countPurge(): Promise<number>;
+
+  /** Audit entries in seq order. */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Accounts that have at least one audit entry. */
+  listAuditAccounts(): Promise<string[]>;
+
+  /** Every content row, keyset paged by (account, guid, contentKey), for verify. */
+  listAllContent(opts: { limit: number; after?: { account: string; guid: string; contentKey: string } }): Promise<
+    ContentRecord[]
+  >;
+
+  createClient(client: ApiClient): Promise<void>;
+  /** The client (revoked or not), or undefined. */
+  getClient(clientId: string): Promise<ApiClient | undefined>;
+  listClients(): Promise<ApiClient[]>;
+  /** Marks it revoked; false when unknown or already revoked. */
+  revokeClient(clientId: string, at: number): Promise<boolean>;
+  countClients(): Promise<number>;
+
+  /**
+   * The token-signing secret shared by every node: stores `candidate` if none is stored yet and
+   * returns the stored one (first writer wins).
+   */
+  getOrCreateSigningSecret(candidate: string): Promise<string>;
+
+  /** Throws StoreUnavailableError when the database cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
