@@ -1,6 +1,9 @@
 import type { Readable } from 'node:stream';
 
-/** An inclusive byte range. */
+/**
+ * An inclusive byte range: 0 <= start <= end. The caller checks it against the blob's length first
+ * (the HTTP layer answers 416); an `end` past the last byte is clamped, as S3 does.
+ */
 export interface ByteRange {
   start: number;
   end: number;
@@ -10,6 +13,14 @@ export class BlobNotFoundError extends Error {
   constructor(key: string) {
     super(`blob '${key}' not found`);
     this.name = 'BlobNotFoundError';
+  }
+}
+
+/** A put on a key that already holds a blob: a programming error, since keys are always fresh. */
+export class BlobExistsError extends Error {
+  constructor(key: string) {
+    super(`blob '${key}' already exists`);
+    this.name = 'BlobExistsError';
   }
 }
 
@@ -23,10 +34,16 @@ export interface BlobStore {
    * Streams `body` into a new blob under `key` and makes it durable (fsync or the object store's
    * acknowledgement) before resolving with the byte count. If `body` errors or the write fails,
    * nothing remains under `key` (no temporary file, no multipart part) and the promise rejects with
-   * the body's error when there was one.
+   * the body's error when there was one. A key that already exists is never overwritten: the put
+   * rejects with BlobExistsError and the old bytes stay. Storage failures reject with
+   * StoreUnavailableError.
    */
   put(key: string, body: Readable): Promise<{ length: number }>;
-  /** The bytes, or the inclusive range of them, as a stream. Rejects with BlobNotFoundError. */
+  /**
+   * The bytes, or the inclusive range of them, as a stream. Rejects with BlobNotFoundError when
+   * absent, and with RangeError when the range is malformed or starts at or past the end. The
+   * caller must consume or destroy the stream: it holds a file handle or a pooled connection.
+   */
   get(key: string, range?: ByteRange): Promise<Readable>;
   /** Size of the blob, or undefined when absent. */
   stat(key: string): Promise<{ length: number } | undefined>;
@@ -34,7 +51,11 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Every blob, in no particular order (for verify). Temporary files are not listed. */
   list(): AsyncIterable<{ key: string; length: number }>;
-  /** Removes leftover temporary files older than `olderThanMs` (crash leftovers); returns how many. */
+  /**
+   * Removes crash leftovers older than `olderThanMs` and returns how many: temporary files (fs) or
+   * incomplete multipart uploads under the key prefix (S3). An upload in progress is younger than
+   * any sensible cut-off (hours), so callers pass one well above the longest upload.
+   */
   sweepTemporary(olderThanMs: number): Promise<number>;
   /** Throws StoreUnavailableError when the storage cannot be reached. */
   ping(): Promise<void>;

@@ -79,8 +79,10 @@ export interface MetadataStore extends MetadataReader {
   completePurge(ids: readonly string[]): Promise<void>;
   /** Makes every upload intent due now (embedded single-node start-up: no upload can be in flight). Returns how many. */
   expediteUploadIntents(now: number): Promise<number>;
-  /** Pending purge entries, oldest first (for verify and metrics). */
+  /** How many purge entries are pending (for metrics). */
   countPurge(): Promise<number>;
+  /** The blob keys of every pending purge entry (for verify: such blobs are not orphans). */
+  listPurgeBlobKeys(): Promise<string[]>;
 
   /** Audit entries in seq order. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;

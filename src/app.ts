@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { ClientCredentialsGrant } from './auth/client-credentials.js';
+import { authenticate, checkVersion, type TokenVerifierLike } from './http/auth-hooks.js';
+import { formatSchemaErrors, installErrorHandling } from './http/error-handler.js';
+import { adminRoutes } from './http/routes/admin.js';
+import { contentRoutes } from './http/routes/content.js';
+import { deletionRoutes } from './http/routes/deletion.js';
+import { interactionRoutes } from './http/routes/interactions.js';
+import { tokenRoutes } from './http/routes/token.js';
+import { ContentItem, ErrorBody, Interaction, LegalHoldBody } from './http/schemas.js';
+import type { AppServices } from './http/services.js';
+
+export interface AppDeps {
+  services: AppServices;
+  verifier: TokenVerifierLike;
+  grant: ClientCredentialsGrant;
+  /** Readiness: throws when the database or storage cannot be reached. */
+  ready: () => Promise<void>;
+  logger?: FastifyServerOptions['logger'];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const API_BASE = '/interaction-content';
+
+/** The Fastify instance with every route; never listens (main.ts does). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    // A caller's request id is kept when it is safe to echo; otherwise a fresh one is made.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    schemaErrorFormatter: formatSchemaErrors,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // An empty body with a JSON Content-Type (some clients send one on DELETE) is no body, not an error.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
+
+  app.decorateRequest('ctx', {
+    getter() {
+      return { actor: this.actor, requestId: this.id };
+    },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onRequest', authenticate(deps.verifier));
+  app.addHook('preValidation', checkVersion);
+  installErrorHandling(app);
+
+  for (const schema of [ErrorBody, ContentItem, LegalHoldBody, Interaction]) app.addSchema(schema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'ICS — Interaction Content API',
+        version: '3',
+        description: 'VCC-compatible Interaction Content API with ingestion, legal holds and an audit ledger.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+    exposeHeadRoutes: true,
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  await app.register(tokenRoutes(deps.grant));
+  await app.register(
+    async (api) => {
+      await api.register(interactionRoutes(deps.services));
+      await api.register(deletionRoutes(deps.services));
+      await api.register(contentRoutes(deps.services));
+      await api.register(adminRoutes(deps.services));
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: API_BASE },
+  );
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async () => {
+    await deps.ready();
+    return { status: 'ready' };
+  });
+  return app;
+}

@@ -1,0 +1,59 @@
+import type { Scope } from '../core/types.js';
+import type { MetadataStore } from '../metadata/metadata-store.js';
+import { ACCOUNT_PATTERN, isValidAccount } from './claims.js';
+import { parseScopes } from './scopes.js';
+import { generateClientId, generateClientSecret, hashSecret } from './secrets.js';
+
+export interface NewClientRequest {
+  account: string;
+  /** Space-separated scope names. */
+  scopes: string;
+  name?: string;
+}
+
+/** What the operator sees once: the only moment the plain secret exists outside the client. */
+export interface CreatedClient {
+  clientId: string;
+  clientSecret: string;
+  account: string;
+  name: string | null;
+  scopes: Scope[];
+  createdAt: string;
+}
+
+/**
+ * Creates an API client with a fresh id and secret; only the secret's slow hash is stored. Throws an
+ * Error with an operator-readable message when the account or the scopes are not valid, so a client
+ * that could never obtain a usable token is not created.
+ */
+export async function addClient(
+  store: Pick<MetadataStore, 'createClient'>,
+  req: NewClientRequest,
+  now: () => number = Date.now,
+): Promise<CreatedClient> {
+  if (!isValidAccount(req.account)) throw new Error(`account '${req.account}' must match ${ACCOUNT_PATTERN}`);
+  const parsed = parseScopes(req.scopes);
+  if (!parsed.ok) throw new Error(`unknown scopes: ${parsed.unknown.join(' ')}`);
+  if (parsed.scopes.length === 0) throw new Error('at least one scope is required');
+  const clientId = generateClientId();
+  const clientSecret = generateClientSecret();
+  const createdAt = now();
+  const name = req.name?.trim() || null;
+  await store.createClient({
+    clientId,
+    account: req.account,
+    name,
+    scopes: parsed.scopes,
+    secretHash: await hashSecret(clientSecret),
+    createdAt,
+    revokedAt: null,
+  });
+  return {
+    clientId,
+    clientSecret,
+    account: req.account,
+    name,
+    scopes: parsed.scopes,
+    createdAt: new Date(createdAt).toISOString(),
+  };
+}

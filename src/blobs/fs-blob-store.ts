@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { constants, createWriteStream, type Dir, mkdirSync } from 'node:fs';
+import { access, type FileHandle, link, open, opendir, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BlobExistsError, BlobNotFoundError, type BlobStore, type ByteRange } from './blob-store.js';
+import { errno, makeDirs, pruneEmptyDirs, syncCreatedDirs, syncDir } from './fs-durable.js';
+import { keyProblem, resolveKeyPath, TMP_DIR_NAME } from './secure-path.js';
+import {
+  assertValidRange,
+  blobStorageUnavailable,
+  holdBodyErrors,
+  rangeStartsPastEnd,
+} from './store-errors.js';
+
+/** Large reads and writes: downloads should run near nginx speed, uploads near disk speed. */
+const CHUNK = 1024 * 1024;
+
+/** Errors that mean the storage itself is unwell, not that a key or a body is wrong. */
+const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE']);
+
+/** Filesystems without hard links answer link() with one of these; put then falls back to rename. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+const MISSING = new Set(['ENOENT', 'ENOTDIR']);
+
+/**
+ * Blobs as files under one root: `<root>/<key>`. Uploads stream into `<root>/.tmp/` (same
+ * filesystem) and are published with link(), which fails instead of replacing an existing file,
+ * so a key is never overwritten and a reader never sees a partial file.
+ */
+export class FsBlobStore implements BlobStore {
+  readonly root: string;
+  readonly #tmp: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.#tmp = join(this.root, TMP_DIR_NAME);
+    try {
+      mkdirSync(this.#tmp, { recursive: true });
+    } catch (err) {
+      throw blobStorageUnavailable(`cannot create directory '${this.#tmp}' (${errno(err) ?? err})`, err);
+    }
+  }
+
+  async put(key: string, body: Readable): Promise<{ length: number }> {
+    const path = resolveKeyPath(this.root, key);
+    const tmp = join(this.#tmp, `${randomUUID()}.part`);
+    holdBodyErrors(body);
+    let length = 0;
+    try {
+      // Fail fast, before streaming gigabytes; link() below is the check that counts.
+      if (await this.#isFile(path)) throw new BlobExistsError(key);
+      const counter = new Transform({
+        highWaterMark: CHUNK,
+        transform(chunk: Buffer, _encoding, done) {
+          length += chunk.length;
+          done(null, chunk);
+        },
+      });
+      // 'wx' never reuses a file; flush fsyncs before close, and pipeline waits for that close on
+      // success. On failure pipeline can settle while the file is still being opened, so wait for
+      // the close before the finally below unlinks it, or the file would appear after the unlink.
+      const file = createWriteStream(tmp, { flags: 'wx', flush: true, highWaterMark: CHUNK });
+      try {
+        await pipeline(body, counter, file);
+      } finally {
+        if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
+      }
+      await this.#publish(tmp, path, key);
+      return { length };
+    } catch (err) {
+      body.destroy();
+      throw this.#translate(err);
+    } finally {
+      // After a successful link the temporary name is only a second link to the same file. If it
+      // cannot be removed now, sweepTemporary removes it later; the put's outcome stands.
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const path = resolveKeyPath(this.root, key);
+    if (range) assertValidRange(range);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      if (MISSING.has(errno(err) ?? '')) throw new BlobNotFoundError(key);
+      throw this.#translate(err);
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new BlobNotFoundError(key);
+      if (range && range.start >= info.size) throw rangeStartsPastEnd(range, info.size);
+      // The stream owns the handle from here and closes it when it ends or is destroyed.
+      return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: CHUNK });
+    } catch (err) {
+      await handle.close();
+      throw this.#translate(err);
+    }
+  }
+
+  async stat(key: string): Promise<{ length: number } | undefined> {
+    const path = resolveKeyPath(this.root, key);
+    try {
+      const info = await stat(path);
+      return info.isFile() ? { length: info.size } : undefined;
+    } catch (err) {
+      if (MISSING.has(errno(err) ?? '')) return undefined;
+      throw this.#translate(err);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = resolveKeyPath(this.root, key);
+    const dir = dirname(path);
+    try {
+      await unlink(path);
+    } catch (err) {
+      // EISDIR: the key names a directory of other keys, so there is no blob under it.
+      if (!MISSING.has(errno(err) ?? '') && errno(err) !== 'EISDIR') throw this.#translate(err);
+    }
+    try {
+      // Also after ENOENT: an earlier unlink of this key may not have been made durable yet.
+      await syncDir(dir);
+    } catch (err) {
+      if (!MISSING.has(errno(err) ?? '')) throw this.#translate(err);
+      return;
+    }
+    await pruneEmptyDirs(this.root, dir);
+  }
+
+  async *list(): AsyncIterable<{ key: string; length: number }> {
+    yield* this.#walk(this.root, '');
+  }
+
+  async sweepTemporary(olderThanMs: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    try {
+      // An upload in progress keeps its file's mtime fresh, so only stalled or crashed ones qualify.
+      for await (const entry of await opendir(this.#tmp)) {
+        const path = join(this.#tmp, entry.name);
+        const info = await stat(path).catch(() => undefined);
+        if (!info || info.mtimeMs > cutoff) continue;
+        try {
+          await unlink(path);
+          removed++;
+        } catch (err) {
+          if (errno(err) !== 'ENOENT') throw err;
+        }
+      }
+    } catch (err) {
+      throw this.#translate(err);
+    }
+    return removed;
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await access(this.#tmp, constants.R_OK | constants.W_OK | constants.X_OK);
+    } catch (err) {
+      throw blobStorageUnavailable(`directory '${this.root}' is not writable (${errno(err) ?? err})`, err);
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  /** Links the finished temporary file to its key, fsyncing every directory that changed. */
+  async #publish(tmp: string, path: string, key: string): Promise<void> {
+    const dir = dirname(path);
+    const created: string[] = [];
+    for (let attempt = 1; ; attempt++) {
+      created.push(...(await makeDirs(dir)));
+      try {
+        await link(tmp, path);
+        break;
+      } catch (err) {
+        const code = errno(err);
+        if (code === 'EEXIST') throw new BlobExistsError(key);
+        // A concurrent delete may prune the directory we just made; make it again.
+        if (code === 'ENOENT' && attempt < 3) continue;
+        if (!NO_HARD_LINKS.has(code ?? '')) throw err;
+        // No hard links here: rename cannot refuse to replace, so check first (keys are fresh, and
+        // the check above already ran; this narrows the window, it cannot close it).
+        if (await this.#isFile(path)) throw new BlobExistsError(key);
+        await rename(tmp, path);
+        break;
+      }
+    }
+    await syncCreatedDirs(dir, created);
+  }
+
+  async #isFile(path: string): Promise<boolean> {
+    try {
+      return (await stat(path)).isFile();
+    } catch (err) {
+      if (MISSING.has(errno(err) ?? '')) return false;
+      throw err;
+    }
+  }
+
+  async *#walk(dir: string, prefix: string): AsyncGenerator<{ key: string; length: number }> {
+    let entries: Dir;
+    try {
+      entries = await opendir(dir);
+    } catch (err) {
+      if (MISSING.has(errno(err) ?? '')) return; // pruned by a concurrent delete
+      throw this.#translate(err);
+    }
+    for await (const entry of entries) {
+      if (prefix === '' && entry.name === TMP_DIR_NAME) continue;
+      const key = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        yield* this.#walk(path, key);
+      } else if (entry.isFile() && keyProblem(key) === undefined) {
+        // Files whose names are not valid keys were not written by this store; they are skipped.
+        const info = await stat(path).catch(() => undefined);
+        if (info) yield { key, length: info.size };
+      }
+    }
+  }
+
+  #translate(err: unknown): unknown {
+    const code = errno(err);
+    if (code && STORAGE_CODES.has(code)) return blobStorageUnavailable(`${code} under '${this.root}'`, err);
+    return err;
+  }
+}

@@ -1,0 +1,67 @@
+import { ConfigError } from '../config.js';
+import { auditCommand } from './audit.js';
+import { clientsCommand } from './clients.js';
+import { migrateCommand } from './migrate.js';
+import { seedCommand } from './seed.js';
+import { serveCommand } from './serve.js';
+import { verifyCommand } from './verify.js';
+
+export const USAGE = `Usage: ics <command> [options]
+
+Commands:
+  serve                              start the HTTP server
+  migrate                            create or upgrade the database schema
+  clients add --account <id> --scopes "<scopes>" [--name <text>] [--json]
+  clients list [--json]
+  clients revoke <clientId>
+  seed --demo [--count N] [--account <id>]   sample interactions with real content
+  verify [--repair] [--json]         check every row against every blob, and the reverse
+  audit verify [--account <id>]      walk each account's hash-chained ledger
+
+Configuration comes from the environment (see README: PORT, HOST, ICS_DATA_DIR, ICS_DATABASE_URL, …).`;
+
+export class UsageError extends Error {}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number | undefined>> = {
+  serve: serveCommand,
+  migrate: migrateCommand,
+  clients: clientsCommand,
+  seed: seedCommand,
+  verify: verifyCommand,
+  audit: auditCommand,
+};
+
+/** Runs one command; returns the exit code. Errors become one clear line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`ics: unknown command '${name}' (try: ics --help)\n`);
+    return 2;
+  }
+  try {
+    return (await command(rest)) ?? 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ics: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`ics: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`ics: ${oneLine(err)}\n`);
+    if (process.env.ICS_DEBUG) console.error(err);
+    return 1;
+  }
+}
+
+function oneLine(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return `${err.message}${cause}`.replace(/\s*\n\s*/g, ' ');
+}

@@ -1,0 +1,162 @@
+import type { Readable } from 'node:stream';
+import { v7 as uuidv7 } from 'uuid';
+import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
+import type { MetadataStore } from '../metadata/metadata-store.js';
+import { parseContentKey, selectOne, uploadTarget } from './content-keys.js';
+import { auditActor, type RequestContext } from './context.js';
+import { badRequest, contentNotFound, interactionNotFound, legalHoldConflict, payloadTooLarge } from './errors.js';
+import type { Faults } from './faults.js';
+import { parseGuid } from './guid.js';
+import { HashingStream } from './hashing-stream.js';
+import type { Purger } from './purger.js';
+import type { ContentRecord, PurgeEntry } from './types.js';
+
+export interface UploadInput {
+  body: Readable;
+  mediaType: string;
+  /** From Content-Length, when the client sent one. */
+  expectedLength?: number;
+  type?: string;
+  owningAgentId?: string;
+  owningInteractionPlanId?: string;
+}
+
+/** How long an upload may run before its reserved blob key is treated as abandoned. */
+const UPLOAD_INTENT_MS = 6 * 60 * 60 * 1000;
+
+export class ContentService {
+  constructor(
+    private readonly deps: { store: MetadataStore; blobs: BlobStore; purger: Purger; faults: Faults },
+    private readonly opts: { maxUploadBytes: number },
+  ) {}
+
+  /** The content item a GET/HEAD addresses; 404 when it or its interaction is absent. */
+  async find(ctx: RequestContext, rawGuid: string, rawKey: string): Promise<ContentRecord> {
+    const guid = parseGuid(rawGuid);
+    const target = parseContentKey(rawKey);
+    const items = await this.deps.store.listContent(ctx.actor.account, guid);
+    if (items.length === 0) throw interactionNotFound(guid);
+    const item = selectOne(target, items);
+    if (!item) throw contentNotFound(guid, rawKey);
+    return item;
+  }
+
+  read(item: ContentRecord, range?: ByteRange): Promise<Readable> {
+    return this.deps.blobs.get(item.blobKey, range);
+  }
+
+  /**
+   * Stores the body under a fresh blob key, then commits the row. The key is reserved in the purge
+   * queue first, so a crash mid-upload leaves a queue entry that erases the partial blob, never an
+   * orphan; a replaced item's old blob is queued in the same transaction that swaps the rows.
+   */
+  async upload(ctx: RequestContext, rawGuid: string, rawKey: string, input: UploadInput): Promise<{ item: ContentRecord; created: boolean }> {
+    const guid = parseGuid(rawGuid);
+    const { contentKey, type } = uploadTarget(parseContentKey(rawKey), input.type);
+    const account = ctx.actor.account;
+    if (input.expectedLength !== undefined && input.expectedLength > this.opts.maxUploadBytes) {
+      throw payloadTooLarge(this.opts.maxUploadBytes);
+    }
+    const existing = await this.deps.store.getInteraction(account, guid);
+    if (!existing) throw interactionNotFound(guid);
+
+    const blobKey = `${account}/${guid}/${uuidv7()}`;
+    const [intent] = await this.deps.store.transaction((tx) =>
+      tx.enqueuePurge([{ account, blobKey, notBefore: Date.now() + UPLOAD_INTENT_MS, reason: 'upload-intent' }]),
+    );
+    this.deps.faults.hit('upload.after-intent');
+    const hasher = new HashingStream({ maxBytes: this.opts.maxUploadBytes, expectedLength: input.expectedLength });
+    try {
+      const writing = this.deps.blobs.put(blobKey, hasher);
+      await Promise.all([feed(input.body, hasher), writing]);
+    } catch (err) {
+      await this.#abandon(intent.id, blobKey);
+      throw err;
+    }
+    this.deps.faults.hit('upload.after-blob');
+
+    const now = Date.now();
+    const item: ContentRecord = {
+      account,
+      guid,
+      contentKey,
+      type,
+      mediaType: input.mediaType,
+      length: hasher.length,
+      sha256: hasher.sha256,
+      blobKey,
+      lastModified: now,
+      owningAgentId: input.owningAgentId ?? null,
+      owningInteractionPlanId: input.owningInteractionPlanId ?? null,
+      properties: {},
+    };
+    let replaced: ContentRecord | undefined;
+    let purge: PurgeEntry[] = [];
+    try {
+      const result = await this.deps.store.transaction(async (tx) => {
+        const interaction = await tx.lockInteraction(account, guid);
+        if (!interaction) throw interactionNotFound(guid);
+        const old = (await tx.listContent(account, guid)).find((c) => c.contentKey === contentKey);
+        if (old && interaction.legalHold) throw legalHoldConflict(guid, interaction.legalHold.reason);
+        const prev = await tx.putContent(item);
+        await tx.removePurge([intent.id]);
+        if (!prev) return { prev, entries: [] as PurgeEntry[] };
+        await tx.appendAudit(account, {
+          at: now,
+          ...auditActor(ctx),
+          action: 'content.replace',
+          guid,
+          contentKey: prev.contentKey,
+          type: prev.type,
+          contentLength: prev.length,
+          sha256: prev.sha256,
+          reason: 'api',
+          details: null,
+        });
+        const entries = await tx.enqueuePurge([{ account, blobKey: prev.blobKey, notBefore: now, reason: 'replace' }]);
+        return { prev, entries };
+      });
+      replaced = result.prev;
+      purge = result.entries;
+    } catch (err) {
+      await this.#abandon(intent.id, blobKey);
+      throw err;
+    }
+    this.deps.faults.hit('upload.after-commit');
+    // On failure the old blob stays queued and the purge loop erases it later.
+    if (purge.length > 0) await this.deps.purger.purge(purge).catch(() => undefined);
+    return { item, created: replaced === undefined };
+  }
+
+  /** Erases a failed upload's blob at once; if that fails, the queued intent erases it later. */
+  async #abandon(intentId: string, blobKey: string) {
+    try {
+      await this.deps.blobs.delete(blobKey);
+      await this.deps.store.completePurge([intentId]);
+    } catch {
+      // The intent entry remains and the purge loop retries when it comes due.
+    }
+  }
+}
+
+/**
+ * Pipes the request body into the hasher without tying their fates together: a failing upload (too
+ * large, storage error) must not destroy the request socket, or the client would never see the 4xx.
+ * A client that disconnects early fails the hasher, and so the upload.
+ */
+function feed(source: Readable, sink: HashingStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) => {
+      source.unpipe(sink);
+      sink.destroy(err);
+      reject(err);
+    };
+    source.once('error', fail);
+    source.once('close', () => {
+      if (!source.readableEnded) fail(badRequest('The upload was aborted before its body ended', 'upload_aborted'));
+    });
+    sink.once('error', reject);
+    sink.once('finish', resolve);
+    source.pipe(sink);
+  });
+}

@@ -1,0 +1,154 @@
+import type { MetadataStore, MetadataTx } from '../metadata/metadata-store.js';
+import { parseContentKey, selectContent } from './content-keys.js';
+import { auditActor, type RequestContext } from './context.js';
+import { AppError, batchInProgress, badRequest, contentNotFound, interactionNotFound, legalHoldConflict, unavailable } from './errors.js';
+import type { Faults } from './faults.js';
+import { isGuid, parseGuid } from './guid.js';
+import type { Purger } from './purger.js';
+import type { AuditEntry, ContentRecord, PurgeEntry } from './types.js';
+
+/** Serialises delete-batches per account (across nodes when backed by the database). */
+export interface AccountLocks {
+  /** A release function, or undefined when another holder has the account's lock. */
+  tryAcquire(account: string, name: string): Promise<(() => Promise<void>) | undefined>;
+}
+
+export interface BatchFailure {
+  guid: string;
+  message: string;
+  statusCode: number;
+}
+
+type Reason = 'api' | 'batch' | 'cascade';
+
+export const MAX_BATCH = 1000;
+
+/**
+ * Every deletion path. Each one, in a single transaction, removes the rows, queues their blobs for
+ * purging and appends ledger entries; then erases the blobs before answering. A crash after the
+ * commit leaves queued entries that the purge loop finishes.
+ */
+export class DeletionService {
+  constructor(private readonly deps: { store: MetadataStore; purger: Purger; locks: AccountLocks; faults: Faults }) {}
+
+  /** Deletes the content a key addresses (and, for the call recording, the screen recordings). */
+  async deleteContent(ctx: RequestContext, rawGuid: string, rawKey: string): Promise<AuditEntry[]> {
+    const guid = parseGuid(rawGuid);
+    const target = parseContentKey(rawKey);
+    const { entries, purge } = await this.deps.store.transaction(async (tx) => {
+      const interaction = await tx.lockInteraction(ctx.actor.account, guid);
+      const items = interaction ? await tx.listContent(ctx.actor.account, guid) : [];
+      if (!interaction || items.length === 0) throw interactionNotFound(guid);
+      const chosen = selectContent(target, items);
+      if (chosen.length === 0) throw contentNotFound(guid, rawKey);
+      if (interaction.legalHold) throw legalHoldConflict(guid, interaction.legalHold.reason);
+      const cascade = target.kind === 'named' && target.type === 'callRecording' ? items.filter((i) => i.type === 'screenRecording') : [];
+      const deleted = await tx.deleteContent(ctx.actor.account, guid, [...chosen, ...cascade].map((i) => i.contentKey));
+      const reasons = new Map<ContentRecord, Reason>(deleted.map((d) => [d, cascade.some((c) => c.contentKey === d.contentKey) ? 'cascade' : 'api']));
+      return this.#record(tx, ctx, deleted, reasons, 'content.delete');
+    });
+    await this.#erase(purge);
+    return entries;
+  }
+
+  /** Deletes the interaction, all its content and its metadata; only ledger entries remain. */
+  async deleteInteraction(ctx: RequestContext, rawGuid: string): Promise<AuditEntry[]> {
+    const guid = parseGuid(rawGuid);
+    const result = await this.#deleteWhole(ctx, guid, 'api');
+    if (!result) throw interactionNotFound(guid);
+    await this.#erase(result.purge);
+    return result.entries;
+  }
+
+  /** VCC delete-batch: GUIDs that do not exist are not failures; held ones are (409). */
+  async deleteBatch(ctx: RequestContext, rawGuids: unknown): Promise<BatchFailure[]> {
+    const guids = validateBatch(rawGuids);
+    const release = await this.deps.locks.tryAcquire(ctx.actor.account, 'delete-batch');
+    if (!release) throw batchInProgress(5);
+    try {
+      const failures: BatchFailure[] = [];
+      for (const guid of guids) {
+        try {
+          const result = await this.#deleteWhole(ctx, guid, 'batch');
+          if (result) await this.#erase(result.purge);
+        } catch (err) {
+          const status = err instanceof AppError ? err.status : 500;
+          failures.push({ guid, statusCode: status, message: err instanceof AppError ? err.message : 'Internal error' });
+        }
+      }
+      return failures;
+    } finally {
+      await release();
+    }
+  }
+
+  async #deleteWhole(ctx: RequestContext, guid: string, reason: Reason) {
+    return this.deps.store.transaction(async (tx) => {
+      const interaction = await tx.lockInteraction(ctx.actor.account, guid);
+      if (!interaction) return undefined;
+      if (interaction.legalHold) throw legalHoldConflict(guid, interaction.legalHold.reason);
+      const deleted = await tx.deleteInteraction(ctx.actor.account, guid);
+      const reasons = new Map<ContentRecord, Reason>(deleted.map((d) => [d, reason]));
+      const recorded = await this.#record(tx, ctx, deleted, reasons, 'content.delete');
+      const whole = await tx.appendAudit(ctx.actor.account, {
+        at: Date.now(),
+        ...auditActor(ctx),
+        action: 'interaction.delete',
+        guid,
+        contentKey: null,
+        type: null,
+        contentLength: null,
+        sha256: null,
+        reason,
+        details: { contentItems: deleted.length },
+      });
+      return { entries: [...recorded.entries, whole], purge: recorded.purge };
+    });
+  }
+
+  async #record(tx: MetadataTx, ctx: RequestContext, deleted: ContentRecord[], reasons: Map<ContentRecord, Reason>, action: string) {
+    const now = Date.now();
+    const purge = await tx.enqueuePurge(deleted.map((d) => ({ account: d.account, blobKey: d.blobKey, notBefore: now, reason: 'delete' as const })));
+    const entries: AuditEntry[] = [];
+    for (const d of deleted) {
+      entries.push(
+        await tx.appendAudit(ctx.actor.account, {
+          at: now,
+          ...auditActor(ctx),
+          action,
+          guid: d.guid,
+          contentKey: d.contentKey,
+          type: d.type,
+          contentLength: d.length,
+          sha256: d.sha256,
+          reason: reasons.get(d) ?? 'api',
+          details: null,
+        }),
+      );
+    }
+    this.deps.faults.hit('delete.before-commit');
+    return { entries, purge };
+  }
+
+  async #erase(purge: PurgeEntry[]) {
+    this.deps.faults.hit('delete.after-commit');
+    try {
+      await this.deps.purger.purge(purge);
+    } catch (err) {
+      throw unavailable('The content is deleted and recorded, but storage did not confirm erasing its bytes; the purge queue will finish it', err);
+    }
+  }
+}
+
+function validateBatch(raw: unknown): string[] {
+  if (!raw || typeof raw !== 'object' || !Array.isArray((raw as { guids?: unknown }).guids)) {
+    throw badRequest("Body must be a JSON object with a 'guids' array", 'invalid_body');
+  }
+  const list = (raw as { guids: unknown[] }).guids;
+  if (list.length < 1 || list.length > MAX_BATCH) throw badRequest(`'guids' must hold 1 to ${MAX_BATCH} GUIDs`, 'invalid_batch_size');
+  const guids = list.map((g) => {
+    if (typeof g !== 'string') throw badRequest("Every item of 'guids' must be a string", 'invalid_guid');
+    return isGuid(g) ? g.toLowerCase() : parseGuid(g);
+  });
+  return [...new Set(guids)];
+}

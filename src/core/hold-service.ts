@@ -1,0 +1,62 @@
+import type { MetadataStore } from '../metadata/metadata-store.js';
+import { auditActor, type RequestContext } from './context.js';
+import { AppError, badRequest, interactionNotFound } from './errors.js';
+import { parseGuid } from './guid.js';
+import type { LegalHold } from './types.js';
+
+/** Legal holds: while one is placed, every deletion path refuses the interaction. */
+export class HoldService {
+  constructor(private readonly deps: { store: MetadataStore }) {}
+
+  async place(ctx: RequestContext, rawGuid: string, input: { reason: string; caseId?: string }): Promise<LegalHold> {
+    const guid = parseGuid(rawGuid);
+    const reason = input.reason?.trim();
+    if (!reason || reason.length > 500) throw badRequest("'reason' must be 1 to 500 characters", 'invalid_body');
+    if (input.caseId !== undefined && (input.caseId.length < 1 || input.caseId.length > 100)) {
+      throw badRequest("'caseId' must be 1 to 100 characters", 'invalid_body');
+    }
+    const hold: LegalHold = { reason, caseId: input.caseId ?? null, placedAt: Date.now(), placedBy: ctx.actor.clientId };
+    await this.deps.store.transaction(async (tx) => {
+      const interaction = await tx.lockInteraction(ctx.actor.account, guid);
+      if (!interaction) throw interactionNotFound(guid);
+      await tx.setLegalHold(ctx.actor.account, guid, hold);
+      await tx.appendAudit(ctx.actor.account, {
+        at: hold.placedAt,
+        ...auditActor(ctx),
+        action: interaction.legalHold ? 'legal_hold.update' : 'legal_hold.place',
+        guid,
+        contentKey: null,
+        type: null,
+        contentLength: null,
+        sha256: null,
+        reason: 'api',
+        details: { holdReason: hold.reason, caseId: hold.caseId },
+      });
+    });
+    return hold;
+  }
+
+  async release(ctx: RequestContext, rawGuid: string): Promise<void> {
+    const guid = parseGuid(rawGuid);
+    await this.deps.store.transaction(async (tx) => {
+      const interaction = await tx.lockInteraction(ctx.actor.account, guid);
+      if (!interaction) throw interactionNotFound(guid);
+      if (!interaction.legalHold) {
+        throw new AppError({ status: 404, code: 'legal_hold_not_found', message: `Interaction '${guid}' has no legal hold` });
+      }
+      await tx.setLegalHold(ctx.actor.account, guid, null);
+      await tx.appendAudit(ctx.actor.account, {
+        at: Date.now(),
+        ...auditActor(ctx),
+        action: 'legal_hold.release',
+        guid,
+        contentKey: null,
+        type: null,
+        contentLength: null,
+        sha256: null,
+        reason: 'api',
+        details: { holdReason: interaction.legalHold.reason, caseId: interaction.legalHold.caseId },
+      });
+    });
+  }
+}

@@ -1,0 +1,99 @@
+import type { FastifyServerOptions } from 'fastify';
+import type { AppDeps } from './app.js';
+import { ClientCredentialsGrant } from './auth/client-credentials.js';
+import { resolveSigningSecret } from './auth/signing-secret.js';
+import { TokenIssuer } from './auth/token-issuer.js';
+import { TokenVerifier } from './auth/token-verifier.js';
+import type { BlobStore } from './blobs/blob-store.js';
+import { openBlobStore } from './blobs/open-blob-store.js';
+import type { Config } from './config.js';
+import { AuditService } from './core/audit-service.js';
+import { ContentService } from './core/content-service.js';
+import { CursorCodec } from './core/cursor.js';
+import { type AccountLocks, DeletionService } from './core/deletion-service.js';
+import { createFaults } from './core/faults.js';
+import { HoldService } from './core/hold-service.js';
+import { InteractionService } from './core/interaction-service.js';
+import { Purger, type PurgerLogger } from './core/purger.js';
+import type { MetadataStore } from './metadata/metadata-store.js';
+import { openMetadataStore } from './metadata/open-metadata-store.js';
+
+export interface Deps extends AppDeps {
+  config: Config;
+  store: MetadataStore;
+  blobs: BlobStore;
+  purger: Purger;
+  issuer: TokenIssuer;
+  close(): Promise<void>;
+}
+
+/** Within one process: one batch per account at a time. */
+export class LocalLocks implements AccountLocks {
+  readonly #held = new Set<string>();
+  async tryAcquire(account: string, name: string) {
+    const key = `${account}\0${name}`;
+    if (this.#held.has(key)) return undefined;
+    this.#held.add(key);
+    return async () => {
+      this.#held.delete(key);
+    };
+  }
+}
+
+/** The one place that picks implementations and wires the services together. */
+export async function createDeps(
+  config: Config,
+  opts: { logger?: FastifyServerOptions['logger']; log?: PurgerLogger } = {},
+): Promise<Deps> {
+  const store = await openMetadataStore(config.database);
+  let blobs: BlobStore | undefined;
+  try {
+    await store.migrate();
+    const b = await openBlobStore(config.blobs);
+    blobs = b;
+    const secret = await resolveSigningSecret(config.auth.tokenSecret, store);
+    const faults = createFaults(config.testFaults);
+    const log = opts.log ?? { warn() {}, info() {} };
+    const purger = new Purger({ store, blobs: b, log, faults });
+    const issuer = new TokenIssuer({ secret, ttlSeconds: config.auth.tokenTtlSeconds });
+    const verifier = new TokenVerifier({
+      secret,
+      oidc: config.auth.oidc,
+      isClientActive: async (id) => {
+        const c = await store.getClient(id);
+        return c !== undefined && c.revokedAt === null;
+      },
+    });
+    const cursors = new CursorCodec(secret);
+    const services = {
+      interactions: new InteractionService({ store, cursors }, { searchWindowMs: config.limits.searchWindowMs }),
+      content: new ContentService({ store, blobs: b, purger, faults }, { maxUploadBytes: config.limits.maxUploadBytes }),
+      deletion: new DeletionService({ store, purger, locks: new LocalLocks(), faults }),
+      holds: new HoldService({ store }),
+      audit: new AuditService({ store }),
+    };
+    return {
+      config,
+      store,
+      blobs: b,
+      purger,
+      issuer,
+      services,
+      verifier,
+      grant: new ClientCredentialsGrant({ clients: store, issuer }),
+      logger: opts.logger,
+      ready: async () => {
+        await Promise.all([store.ping(), b.ping()]);
+      },
+      async close() {
+        await purger.stop();
+        await b.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await blobs?.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,22 @@
+import type { AuditService } from '../core/audit-service.js';
+import type { ContentService } from '../core/content-service.js';
+import type { RequestContext } from '../core/context.js';
+import type { DeletionService } from '../core/deletion-service.js';
+import type { HoldService } from '../core/hold-service.js';
+import type { InteractionService } from '../core/interaction-service.js';
+
+/** The use-cases the routes call; each route calls one. */
+export interface AppServices {
+  interactions: InteractionService;
+  content: ContentService;
+  deletion: DeletionService;
+  holds: HoldService;
+  audit: AuditService;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Actor and request id, for the services. */
+    readonly ctx: RequestContext;
+  }
+}

@@ -1,0 +1,105 @@
+// Row types of the tables created by migrations/, as Kysely sees them. Times are epoch ms; bigint
+// columns arrive as numbers (pg's int8 parser is overridden per pool; SQLite integers are numbers).
+
+export interface InteractionRow {
+  account: string;
+  guid: string;
+  start_ms: number;
+  connect_from: string;
+  connect_to: string;
+  direction: string;
+  /** JSON array of agent ids. */
+  handling_agents: string;
+  content_count: number;
+  hold_reason: string | null;
+  hold_case_id: string | null;
+  hold_placed_ms: number | null;
+  hold_placed_by: string | null;
+  created_ms: number;
+}
+
+export interface InteractionAgentRow {
+  account: string;
+  agent_id: string;
+  start_ms: number;
+  guid: string;
+}
+
+export interface ContentRow {
+  account: string;
+  guid: string;
+  content_key: string;
+  type: string;
+  media_type: string;
+  length: number;
+  sha256: string;
+  blob_key: string;
+  last_modified_ms: number;
+  owning_agent_id: string | null;
+  owning_interaction_plan_id: string | null;
+  /** JSON object. */
+  properties: string;
+}
+
+export interface PurgeRow {
+  account: string;
+  id: string;
+  blob_key: string;
+  not_before_ms: number;
+  reason: string;
+}
+
+export interface AuditRow {
+  account: string;
+  seq: number;
+  at_ms: number;
+  actor_client_id: string | null;
+  actor_subject: string | null;
+  action: string;
+  guid: string;
+  content_key: string | null;
+  type: string | null;
+  content_length: number | null;
+  sha256: string | null;
+  reason: string;
+  request_id: string | null;
+  /** JSON object or null. */
+  details: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadRow {
+  account: string;
+  last_seq: number;
+  last_hash: string;
+}
+
+export interface ClientRow {
+  client_id: string;
+  account: string;
+  name: string | null;
+  /** JSON array. */
+  scopes: string;
+  secret_hash: string;
+  created_ms: number;
+  revoked_ms: number | null;
+}
+
+export interface SettingRow {
+  name: string;
+  value: string;
+}
+
+export interface Database {
+  interactions: InteractionRow;
+  interaction_agents: InteractionAgentRow;
+  contents: ContentRow;
+  purge_queue: PurgeRow;
+  audit_log: AuditRow;
+  audit_heads: AuditHeadRow;
+  clients: ClientRow;
+  settings: SettingRow;
+}
+
+export type Dialect = 'sqlite' | 'postgres';

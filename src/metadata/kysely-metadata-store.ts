@@ -1,0 +1,192 @@
+import { type Kysely, sql } from 'kysely';
+import type {
+  ApiClient,
+  AuditEntry,
+  AuditQuery,
+  ContentRecord,
+  InteractionWithContent,
+  PurgeEntry,
+  SearchFilters,
+  SearchQuery,
+} from '../core/types.js';
+import type { Database, Dialect } from './db-schema.js';
+import { KyselyMetadataTx } from './kysely-metadata-tx.js';
+import { fromClient, toClient } from './mappers.js';
+import type { MetadataStore, MetadataTx } from './metadata-store.js';
+import { runMigrations } from './migrate.js';
+import * as purge from './purge-queue.js';
+import * as reads from './reads.js';
+import { countQuery } from './search-query.js';
+import { atSeam, isUniqueViolation } from './store-errors.js';
+
+const SIGNING_SECRET = 'token_signing_secret';
+
+/**
+ * The one MetadataStore implementation, for SQLite and PostgreSQL alike; the few dialect differences
+ * (row locks, SKIP LOCKED, collations in the migrations) branch on `dialect`. Build it with
+ * openMetadataStore(). Every method translates driver errors at this seam (store-errors.ts).
+ *
+ * On SQLite, Kysely has one connection: while a transaction runs, other calls on the same store wait
+ * for it. So inside `transaction(fn)`, fn must use its `tx`, never the store itself.
+ */
+export class KyselyMetadataStore implements MetadataStore {
+  readonly #db: Kysely<Database>;
+  readonly #dialect: Dialect;
+
+  constructor(db: Kysely<Database>, dialect: Dialect) {
+    this.#db = db;
+    this.#dialect = dialect;
+  }
+
+  migrate(): Promise<void> {
+    return atSeam(() => runMigrations(this.#db, this.#dialect));
+  }
+
+  transaction<T>(fn: (tx: MetadataTx) => Promise<T>): Promise<T> {
+    // Errors fn throws itself pass the seam untouched (it translates driver errors only).
+    return atSeam(() => this.#db.transaction().execute((trx) => fn(new KyselyMetadataTx(trx, this.#dialect))));
+  }
+
+  getInteraction(account: string, guid: string) {
+    return atSeam(() => reads.getInteraction(this.#db, account, guid));
+  }
+
+  listContent(account: string, guid: string) {
+    return atSeam(() => reads.listContent(this.#db, account, guid));
+  }
+
+  getInteractionWithContent(account: string, guid: string): Promise<InteractionWithContent | undefined> {
+    return atSeam(async () => {
+      const rec = await reads.getInteraction(this.#db, account, guid);
+      if (!rec) return undefined;
+      return { ...rec, content: rec.contentCount > 0 ? await reads.listContent(this.#db, account, guid) : [] };
+    });
+  }
+
+  search(query: SearchQuery): Promise<InteractionWithContent[]> {
+    return atSeam(() => reads.search(this.#db, query));
+  }
+
+  count(filters: SearchFilters): Promise<number> {
+    return atSeam(async () => Number((await countQuery(this.#db, filters).executeTakeFirstOrThrow()).n));
+  }
+
+  claimPurge(opts: { limit: number; now: number; leaseMs: number }): Promise<PurgeEntry[]> {
+    return this.#write((db) => purge.claimPurge(db, this.#dialect, opts));
+  }
+
+  completePurge(ids: readonly string[]): Promise<void> {
+    return this.#write((db) => purge.deletePurge(db, ids));
+  }
+
+  expediteUploadIntents(now: number): Promise<number> {
+    return this.#write((db) => purge.expediteUploadIntents(db, now));
+  }
+
+  countPurge(): Promise<number> {
+    return atSeam(() => purge.countPurge(this.#db));
+  }
+
+  listPurgeBlobKeys(): Promise<string[]> {
+    return atSeam(() => purge.listPurgeBlobKeys(this.#db));
+  }
+
+  listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return atSeam(() => reads.listAudit(this.#db, query));
+  }
+
+  listAuditAccounts(): Promise<string[]> {
+    return atSeam(async () => {
+      // One head row per account that has a ledger.
+      const rows = await this.#db.selectFrom('audit_heads').select('account').orderBy('account').execute();
+      return rows.map((r) => r.account);
+    });
+  }
+
+  listAllContent(opts: { limit: number; after?: { account: string; guid: string; contentKey: string } }): Promise<
+    ContentRecord[]
+  > {
+    return atSeam(() => reads.listAllContent(this.#db, opts));
+  }
+
+  createClient(client: ApiClient): Promise<void> {
+    return this.#write(async (db) => {
+      try {
+        await db.insertInto('clients').values(fromClient(client)).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new Error(`client '${client.clientId}' already exists`, { cause: err });
+        throw err;
+      }
+    });
+  }
+
+  getClient(clientId: string): Promise<ApiClient | undefined> {
+    return atSeam(async () => {
+      const row = await this.#db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+      return row && toClient(row);
+    });
+  }
+
+  listClients(): Promise<ApiClient[]> {
+    return atSeam(async () => {
+      const rows = await this.#db.selectFrom('clients').selectAll().orderBy('created_ms').orderBy('client_id').execute();
+      return rows.map(toClient);
+    });
+  }
+
+  revokeClient(clientId: string, at: number): Promise<boolean> {
+    return this.#write(async (db) => {
+      const res = await db
+        .updateTable('clients')
+        .set({ revoked_ms: at })
+        .where('client_id', '=', clientId)
+        .where('revoked_ms', 'is', null)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) > 0;
+    });
+  }
+
+  countClients(): Promise<number> {
+    return atSeam(async () => {
+      const row = await this.#db.selectFrom('clients').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    });
+  }
+
+  getOrCreateSigningSecret(candidate: string): Promise<string> {
+    return this.#write(async (db) => {
+      // First writer wins: a racing node's insert is a no-op, and both then read the same row.
+      await db
+        .insertInto('settings')
+        .values({ name: SIGNING_SECRET, value: candidate })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+      const row = await db
+        .selectFrom('settings')
+        .select('value')
+        .where('name', '=', SIGNING_SECRET)
+        .executeTakeFirstOrThrow();
+      return row.value;
+    });
+  }
+
+  ping(): Promise<void> {
+    return atSeam(async () => {
+      await sql`select 1`.execute(this.#db);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#db.destroy();
+  }
+
+  /**
+   * Runs a write outside a caller's transaction. SQLite: inside a transaction of its own, so that it
+   * waits for the write lock the non-blocking way (sqlite-dialect.ts) rather than in SQLite's busy
+   * handler. PostgreSQL: as one autocommit statement, no extra round trips.
+   */
+  #write<T>(op: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.#dialect === 'postgres') return atSeam(() => op(this.#db));
+    return atSeam(() => this.#db.transaction().execute(op));
+  }
+}

@@ -1,0 +1,81 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config.js';
+import type { Database } from './db-schema.js';
+import { KyselyMetadataStore } from './kysely-metadata-store.js';
+import type { MetadataStore } from './metadata-store.js';
+import { BUSY_TIMEOUT_MS, IcsSqliteDialect } from './sqlite-dialect.js';
+import { atSeam } from './store-errors.js';
+
+/** What the store logs: problems it can only observe, such as an idle pooled connection dying. */
+export interface MetadataLogger {
+  warn(obj: object, msg: string): void;
+}
+
+const PG_INT8_OID = 20;
+
+/**
+ * Opens (but does not migrate) the metadata store the config names. SQLite opens the file at once,
+ * creating its directory; PostgreSQL connects lazily, so a database that is down surfaces as
+ * StoreUnavailableError from the first call (migrate() or ping()), not from here.
+ */
+export async function openMetadataStore(
+  config: DatabaseConfig,
+  opts: { logger?: MetadataLogger } = {},
+): Promise<MetadataStore> {
+  if (config.kind === 'sqlite') {
+    const db = await atSeam(async () => openSqlite(config.path, opts.logger));
+    return new KyselyMetadataStore(new Kysely<Database>({ dialect: new IcsSqliteDialect({ database: db }) }), 'sqlite');
+  }
+  return new KyselyMetadataStore(
+    new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(config, opts.logger) }) }),
+    'postgres',
+  );
+}
+
+function openSqlite(path: string, logger: MetadataLogger | undefined): Sqlite.Database {
+  mkdirSync(dirname(path), { recursive: true });
+  // The busy timeout is set first (`timeout` applies it at open): switching to WAL needs a lock that
+  // another process opening the same file may hold for a moment.
+  const db = new Sqlite(path, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // WAL: readers never block the writer, and the server and the CLI can share the file.
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (String(mode).toLowerCase() !== 'wal') logger?.warn({ path, mode }, 'SQLite could not switch to WAL mode');
+    // FULL: a commit survives power loss (NORMAL in WAL mode may lose the last commits).
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    // Deleted rows are overwritten with zeros, so erased metadata does not linger in free pages.
+    db.pragma('secure_delete = ON');
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function createPool(config: { url: string; poolSize: number }, logger: MetadataLogger | undefined): pg.Pool {
+  // bigint (int8) columns and count(*) as numbers. Set on this pool's own type table, not pg's
+  // global one, so other pg users in the process are unaffected. Every int8 here is an epoch-ms time,
+  // a byte length or a count, far below 2^53; anything above would be corruption, so it throws.
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(PG_INT8_OID, (text: string) => {
+    const n = Number(text);
+    if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${text} exceeds the safe integer range`);
+    return n;
+  });
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolSize,
+    types,
+    // Without it a connect to an unreachable host waits for the OS TCP timeout (minutes).
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client losing its connection is emitted here; unhandled, it would crash the process.
+  pool.on('error', (err) => logger?.warn({ err }, 'idle PostgreSQL connection failed'));
+  return pool;
+}

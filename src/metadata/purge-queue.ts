@@ -1,0 +1,76 @@
+import { type Kysely, sql } from 'kysely';
+import type { PurgeEntry } from '../core/types.js';
+import type { Database, Dialect } from './db-schema.js';
+import { parsePurgeId, toPurge } from './mappers.js';
+
+// The durable purge queue: blobs to delete once their rows are gone, and upload intents that reserve
+// a fresh blob key until notBefore (so a crash mid-upload leaves no orphan blob).
+
+/**
+ * Claims due rows and leases them in ONE statement: the rows' notBefore moves to now + leaseMs, so
+ * other workers skip them until the lease runs out (and retry if this worker dies). On PostgreSQL the
+ * inner SELECT takes FOR UPDATE SKIP LOCKED, so concurrent claimers on other nodes pass over rows
+ * being claimed instead of waiting or double-claiming; an UPDATE committed meanwhile is rechecked
+ * against `not_before_ms <= now` by READ COMMITTED and drops out. SQLite runs one writer at a time.
+ */
+export async function claimPurge(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  opts: { limit: number; now: number; leaseMs: number },
+): Promise<PurgeEntry[]> {
+  if (opts.limit <= 0) return [];
+  let due = db
+    .selectFrom('purge_queue')
+    .select(['account', 'id'])
+    .where('not_before_ms', '<=', opts.now)
+    .orderBy('not_before_ms')
+    .limit(opts.limit);
+  if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+  const rows = await db
+    .updateTable('purge_queue')
+    .set({ not_before_ms: opts.now + opts.leaseMs })
+    .where(({ eb, refTuple }) => eb(refTuple('account', 'id'), 'in', due.$asTuple('account', 'id')))
+    .returningAll()
+    .execute();
+  // Oldest first: the row ids are time-ordered UUIDs.
+  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map(toPurge);
+}
+
+/** Deletes rows by public id through the (account, id) primary key; ids not issued here are ignored. */
+export async function deletePurge(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
+  const byAccount = new Map<string, string[]>();
+  for (const key of ids.map(parsePurgeId)) {
+    if (key) byAccount.set(key.account, [...(byAccount.get(key.account) ?? []), key.id]);
+  }
+  if (byAccount.size === 0) return;
+  // Grouped per account: SQLite accepts row values only against a subquery, not a literal list.
+  await db
+    .deleteFrom('purge_queue')
+    .where(({ eb, and, or }) =>
+      or([...byAccount].map(([account, rowIds]) => and([eb('account', '=', account), eb('id', 'in', rowIds)]))),
+    )
+    .execute();
+}
+
+export async function expediteUploadIntents(db: Kysely<Database>, now: number): Promise<number> {
+  const res = await db
+    .updateTable('purge_queue')
+    .set({ not_before_ms: now })
+    .where('reason', '=', 'upload-intent')
+    .where('not_before_ms', '>', now)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+export async function countPurge(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom('purge_queue')
+    .select(sql<number>`count(*)`.as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function listPurgeBlobKeys(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('purge_queue').select('blob_key').orderBy('blob_key').execute();
+  return rows.map((r) => r.blob_key);
+}

@@ -1,0 +1,99 @@
+import type { Kysely } from 'kysely';
+import type {
+  AuditEntry,
+  AuditQuery,
+  ContentRecord,
+  InteractionRecord,
+  InteractionWithContent,
+  SearchQuery,
+} from '../core/types.js';
+import type { Database } from './db-schema.js';
+import { compareContent, toAudit, toContent, toInteraction } from './mappers.js';
+import { searchPageQuery } from './search-query.js';
+
+// Reads shared by the store (autocommit) and the transaction object: both hand in a Kysely, which
+// for a transaction is its Transaction.
+
+export async function getInteraction(
+  db: Kysely<Database>,
+  account: string,
+  guid: string,
+): Promise<InteractionRecord | undefined> {
+  const row = await db
+    .selectFrom('interactions')
+    .selectAll()
+    .where('account', '=', account)
+    .where('guid', '=', guid)
+    .executeTakeFirst();
+  return row && toInteraction(row);
+}
+
+export async function listContent(db: Kysely<Database>, account: string, guid: string): Promise<ContentRecord[]> {
+  const rows = await db
+    .selectFrom('contents')
+    .selectAll()
+    .where('account', '=', account)
+    .where('guid', '=', guid)
+    .orderBy('last_modified_ms')
+    .orderBy('content_key')
+    .execute();
+  return rows.map(toContent);
+}
+
+export async function search(db: Kysely<Database>, query: SearchQuery): Promise<InteractionWithContent[]> {
+  const rows = await searchPageQuery(db, query).execute();
+  if (rows.length === 0) return [];
+  // The whole page's content in one query, never one per interaction.
+  const contentRows = await db
+    .selectFrom('contents')
+    .selectAll()
+    .where('account', '=', query.account)
+    .where(
+      'guid',
+      'in',
+      rows.map((r) => r.guid),
+    )
+    .execute();
+  const byGuid = new Map<string, ContentRecord[]>();
+  for (const r of contentRows) {
+    const list = byGuid.get(r.guid) ?? [];
+    list.push(toContent(r));
+    byGuid.set(r.guid, list);
+  }
+  return rows.map((r) => ({ ...toInteraction(r), content: (byGuid.get(r.guid) ?? []).sort(compareContent) }));
+}
+
+export async function listAudit(db: Kysely<Database>, q: AuditQuery): Promise<AuditEntry[]> {
+  // Served by audit_log_pk (account, seq), audit_log_at_idx (account, at_ms, seq) for time ranges
+  // and audit_log_guid_idx (account, guid, seq) for one interaction's history.
+  let s = db.selectFrom('audit_log').selectAll().where('account', '=', q.account);
+  if (q.start !== undefined) s = s.where('at_ms', '>=', q.start);
+  if (q.end !== undefined) s = s.where('at_ms', '<', q.end);
+  if (q.guid !== undefined) s = s.where('guid', '=', q.guid);
+  if (q.action !== undefined) s = s.where('action', '=', q.action);
+  if (q.afterSeq !== undefined) s = s.where('seq', '>', q.afterSeq);
+  const rows = await s.orderBy('seq').limit(q.limit).execute();
+  return rows.map(toAudit);
+}
+
+export async function listAllContent(
+  db: Kysely<Database>,
+  opts: { limit: number; after?: { account: string; guid: string; contentKey: string } },
+): Promise<ContentRecord[]> {
+  let s = db.selectFrom('contents').selectAll();
+  const a = opts.after;
+  if (a !== undefined) {
+    // (account, guid, content_key) > (a, g, k), portably; `account >= a` gives the index range start.
+    s = s
+      .where('account', '>=', a.account)
+      .where(({ eb, or, and }) =>
+        or([
+          eb('account', '>', a.account),
+          and([eb('account', '=', a.account), eb('guid', '>', a.guid)]),
+          and([eb('account', '=', a.account), eb('guid', '=', a.guid), eb('content_key', '>', a.contentKey)]),
+        ]),
+      );
+  }
+  const rows = await s.orderBy('account').orderBy('guid').orderBy('content_key').limit(opts.limit).execute();
+  return rows.map(toContent);
+}

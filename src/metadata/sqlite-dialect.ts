@@ -1,0 +1,65 @@
+import { CompiledQuery, type DatabaseConnection, type Driver, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
+
+// Several processes (the server and the `ics` CLI) and even several stores in one process share one
+// SQLite file. Two things make that work besides WAL:
+//
+// 1. Write transactions start with BEGIN IMMEDIATE, not BEGIN (DEFERRED). A deferred transaction that
+//    reads first and writes later must upgrade its lock; in WAL mode, if another connection committed
+//    in between, the upgrade fails at once with SQLITE_BUSY_SNAPSHOT, which no busy timeout helps.
+//    IMMEDIATE takes the write lock up front, so two writers queue instead of failing. Every
+//    MetadataStore.transaction writes, so nothing is lost by it. It lives in the driver (instead of
+//    `sql\`begin immediate\`` on a reserved connection) so that Kysely's transaction() and
+//    controlled transactions all get it.
+// 2. The wait for the write lock is an async retry loop, not SQLite's busy handler. better-sqlite3 is
+//    synchronous: its busy handler would sleep on the event loop, freezing the server while the CLI
+//    holds the lock, and deadlocking outright when the holder is another store in the same process
+//    (it cannot reach its COMMIT while the loop sleeps). busy_timeout is dropped to 0 just for the
+//    BEGIN; other statements keep the 5 s busy timeout (in WAL mode readers do not normally wait).
+
+export const BUSY_TIMEOUT_MS = 5000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/** BEGIN IMMEDIATE, retried without blocking the event loop for up to BUSY_TIMEOUT_MS. */
+export async function beginImmediate(run: (statement: string) => Promise<unknown>): Promise<void> {
+  await run('pragma busy_timeout = 0');
+  try {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+      try {
+        await run('begin immediate');
+        return;
+      } catch (err) {
+        if (!isBusy(err) || Date.now() >= deadline) throw err;
+      }
+      await sleep(delay / 2 + Math.random() * delay);
+    }
+  } finally {
+    await run(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await beginImmediate((statement) => connection.executeQuery(CompiledQuery.raw(statement)));
+  }
+}
+
+/** Kysely's SqliteDialect whose transactions begin with a non-blocking BEGIN IMMEDIATE. */
+export class IcsSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  DEFAULT_SCRYPT_COST,
+  generateClientId,
+  generateClientSecret,
+  hashSecret,
+  verifySecret,
+} from '../../src/auth/secrets.js';
+
+describe('client ids and secrets', () => {
+  test('ids are ics_ + 20 url-safe characters and unique', () => {
+    const ids = new Set(Array.from({ length: 100 }, generateClientId));
+    assert.equal(ids.size, 100);
+    for (const id of ids) assert.match(id, /^ics_[A-Za-z0-9_-]{20}$/);
+  });
+
+  test('secrets carry 32 random bytes, url-safe', () => {
+    const s = generateClientSecret();
+    assert.match(s, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(Buffer.from(s, 'base64url').length, 32);
+    assert.notEqual(s, generateClientSecret());
+  });
+});
+
+describe('hashSecret / verifySecret', () => {
+  test('round trip with the default cost, self-describing encoding, fresh salt each time', async () => {
+    const secret = generateClientSecret();
+    const [a, b] = await Promise.all([hashSecret(secret), hashSecret(secret)]);
+    const { N, r, p } = DEFAULT_SCRYPT_COST;
+    assert.match(a, new RegExp(`^scrypt\\$${N}\\$${r}\\$${p}\\$[A-Za-z0-9_-]{22}\\$[A-Za-z0-9_-]{43}$`));
+    assert.notEqual(a, b, 'salted');
+    assert.equal(await verifySecret(secret, a), true);
+    assert.equal(await verifySecret(secret, b), true);
+    assert.equal(await verifySecret(`${secret}x`, a), false);
+    assert.equal(await verifySecret('', a), false);
+  });
+
+  test('a cheaper cost is recorded in the hash and honoured by verify', async () => {
+    const hash = await hashSecret('s3cret', { N: 1024, r: 8, p: 1 });
+    assert.ok(hash.startsWith('scrypt$1024$8$1$'));
+    assert.equal(await verifySecret('s3cret', hash), true);
+    assert.equal(await verifySecret('S3cret', hash), false);
+  });
+
+  test('malformed or hostile encodings verify false instead of throwing', async () => {
+    const good = await hashSecret('pw', { N: 1024, r: 8, p: 1 });
+    const [, , , , salt, hash] = good.split('$');
+    const bad = [
+      '',
+      'plain',
+      'bcrypt$10$abc',
+      good.replace('scrypt$', 'scrypt2$'),
+      `scrypt$1000$8$1$${salt}$${hash}`, // N not a power of two
+      `scrypt$${2 ** 24}$8$1$${salt}$${hash}`, // N too large: would ask for gigabytes
+      `scrypt$1024$0$1$${salt}$${hash}`,
+      `scrypt$1024$8$1$${salt}$`,
+      `scrypt$1024$8$1$$${hash}`,
+      `scrypt$1024$8$1$${salt}$${hash}$extra`,
+      `scrypt$1024$8$1$${salt}$not+base64url`,
+      `scrypt$1024$8$1$${salt}$${hash.slice(0, 10)}`, // hash too short
+      `scrypt$1e3$8$1$${salt}$${hash}`,
+    ];
+    for (const encoded of bad) assert.equal(await verifySecret('pw', encoded), false, encoded);
+  });
+
+  test('refuses to create hashes with invalid parameters', async () => {
+    await assert.rejects(hashSecret('pw', { N: 1000, r: 8, p: 1 }), RangeError);
+  });
+});

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { addClient } from '../../src/auth/client-admin.js';
+import { buildTestApp } from '../helpers/app.js';
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+describe('POST /Auth/connect/token', () => {
+  test('issues a bearer token for form credentials and for HTTP Basic', async (t) => {
+    const { app, deps } = await buildTestApp(t);
+    const c = await addClient(deps.store, { account: 'acme', scopes: 'interaction-content:read interaction-content:delete' });
+
+    const viaForm = await app.inject({
+      method: 'POST',
+      url: '/Auth/connect/token',
+      headers: FORM,
+      payload: form({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, scope: 'interaction-content:read' }),
+    });
+    assert.equal(viaForm.statusCode, 200);
+    const body = viaForm.json();
+    assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'scope', 'token_type']);
+    assert.equal(body.token_type, 'Bearer');
+    assert.equal(body.expires_in, 7200);
+    assert.equal(body.scope, 'interaction-content:read');
+    assert.equal(viaForm.headers['cache-control'], 'no-store');
+
+    const basic = Buffer.from(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`).toString('base64');
+    const viaBasic = await app.inject({
+      method: 'POST',
+      url: '/Auth/connect/token',
+      headers: { ...FORM, authorization: `Basic ${basic}` },
+      payload: form({ grant_type: 'client_credentials' }),
+    });
+    assert.equal(viaBasic.statusCode, 200);
+    assert.equal(viaBasic.json().scope, 'interaction-content:read interaction-content:delete');
+
+    // The token works on the API.
+    const search = await app.inject({
+      method: 'GET',
+      url: '/interaction-content/interactions?start=2024-01-01T00:00:00Z&end=2024-01-02T00:00:00Z',
+      headers: { authorization: `Bearer ${body.access_token}`, accept: 'application/vnd.newvoicemedia.v3+json' },
+    });
+    assert.equal(search.statusCode, 200);
+  });
+
+  test('answers RFC 6749 errors', async (t) => {
+    const { app, deps } = await buildTestApp(t);
+    const c = await addClient(deps.store, { account: 'acme', scopes: 'interaction-content:read' });
+    const post = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
+      app.inject({ method: 'POST', url: '/Auth/connect/token', headers: { ...FORM, ...headers }, payload: form(fields) });
+
+    let res = await post({ grant_type: 'password', client_id: c.clientId, client_secret: c.clientSecret });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json().error, 'unsupported_grant_type');
+
+    res = await post({ client_id: c.clientId, client_secret: c.clientSecret });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json().error, 'invalid_request');
+
+    res = await post({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: 'wrong' });
+    assert.equal(res.statusCode, 401);
+    assert.equal(res.json().error, 'invalid_client');
+
+    res = await post({ grant_type: 'client_credentials', client_id: 'ics_unknown', client_secret: 'x' });
+    assert.equal(res.statusCode, 401);
+    assert.equal(res.json().error, 'invalid_client');
+
+    res = await post({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, scope: 'interaction-content:delete' });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json().error, 'invalid_scope');
+
+    res = await post({ grant_type: 'client_credentials' }, { authorization: 'Basic !!notbase64' });
+    assert.ok([400, 401].includes(res.statusCode));
+
+    // A revoked client gets no more tokens.
+    await deps.store.revokeClient(c.clientId, Date.now());
+    res = await post({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret });
+    assert.equal(res.statusCode, 401);
+  });
+});
