@@ -1,13 +1,3 @@
 #!/usr/bin/env node
-// The `ics` command. Runs the compiled CLI (built by `npm install` through the prepare script).
-import { main } from '../dist/cli/main.js';
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (typeof code === 'number') process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`ics: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+// The `ics` command: runs the compiled CLI, which `npm install` builds through the prepare script.
+import '../dist/cli/entry.js';

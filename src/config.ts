@@ -14,6 +14,8 @@ export type BlobConfig =
       endpoint: string | undefined;
       region: string;
       forcePathStyle: boolean;
+      /** From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN); else the SDK's default chain. */
+      credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
     };
 
 export interface OidcConfig {
@@ -87,7 +89,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const host = str('HOST', '127.0.0.1');
 
   const database = parseDatabase(env.ICS_DATABASE_URL, dataDir, int('ICS_DATABASE_POOL_SIZE', 10, 1, 1000), problems);
-  const blobs = parseBlobs(env.ICS_BLOB_URL, dataDir, problems);
+  const blobs = parseBlobs(env, dataDir, problems);
 
   let maxUploadBytes = 5 * 1024 ** 3;
   if (env.ICS_MAX_UPLOAD_BYTES) {
@@ -139,7 +141,8 @@ function parseDatabase(raw: string | undefined, dataDir: string, poolSize: numbe
   return { kind: 'sqlite', path: join(dataDir, 'ics.sqlite') };
 }
 
-function parseBlobs(raw: string | undefined, dataDir: string, problems: string[]): BlobConfig {
+function parseBlobs(env: Env, dataDir: string, problems: string[]): BlobConfig {
+  const raw = env.ICS_BLOB_URL;
   if (!raw) return { kind: 'fs', root: join(dataDir, 'blobs') };
   if (raw.startsWith('file:')) {
     const path = raw.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
@@ -166,12 +169,24 @@ function parseBlobs(raw: string | undefined, dataDir: string, problems: string[]
       bucket,
       prefix: prefix ? `${prefix}/` : '',
       endpoint,
-      region: url.searchParams.get('region') ?? 'us-east-1',
+      region: url.searchParams.get('region') ?? env.AWS_REGION ?? 'us-east-1',
       forcePathStyle: fps === 'true',
+      credentials: awsCredentials(env, problems),
     };
   }
   problems.push(`ICS_BLOB_URL must start with file: or s3:// (got '${raw}')`);
   return { kind: 'fs', root: join(dataDir, 'blobs') };
+}
+
+function awsCredentials(env: Env, problems: string[]) {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId && !secretAccessKey) return undefined;
+  if (!accessKeyId || !secretAccessKey) {
+    problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together');
+    return undefined;
+  }
+  return { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN && { sessionToken: env.AWS_SESSION_TOKEN }) };
 }
 
 function parseOidc(env: Env, problems: string[]): OidcConfig | undefined {

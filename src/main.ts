@@ -48,12 +48,14 @@ export async function startServer(env: Record<string, string | undefined> = proc
 
 /**
  * Finishes what a crash interrupted before serving: on the embedded single-node store no upload can
- * still be in flight, so reserved upload keys are erased at once; then the purge queue is drained.
+ * still be in flight and no other purge worker runs, so reserved upload keys are erased at once and
+ * entries a killed process had leased are taken over; then the purge queue is drained.
  */
 async function recover(deps: Deps, app: FastifyInstance) {
-  if (deps.config.database.kind === 'sqlite') await deps.store.expediteUploadIntents(Date.now());
-  const purged = await deps.purger.drain();
-  const swept = await deps.blobs.sweepTemporary(deps.config.database.kind === 'sqlite' ? 0 : 24 * 3600_000);
+  const singleNode = deps.config.database.kind === 'sqlite';
+  if (singleNode) await deps.store.expediteUploadIntents(Date.now());
+  const purged = singleNode ? await deps.purger.drainAbandoned() : await deps.purger.drain();
+  const swept = await deps.blobs.sweepTemporary(singleNode ? 0 : 24 * 3600_000);
   if (purged > 0 || swept > 0) app.log.info({ purged, swept }, 'finished interrupted work');
 }
 

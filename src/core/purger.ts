@@ -51,10 +51,31 @@ export class Purger {
   }
 
   /** Claims and works every due entry; returns how many were purged. */
-  async drain(now = Date.now()): Promise<number> {
+  drain(now = Date.now()): Promise<number> {
+    return this.#drain(now, now);
+  }
+
+  /**
+   * drain() for start-up recovery when no other worker can exist (the embedded single-node store).
+   * Entries that a killed process had claimed stay leased for up to leaseMs after it died (even the
+   * previous recovery's, if that was killed too), and a plain drain would leave them and their blobs
+   * until the lease ran out. Every lease written before now ends by now + leaseMs - 1, so claiming
+   * what is due by then takes them all; this run's own leases end at now + leaseMs, after that
+   * horizon, so its loop does not claim them twice.
+   */
+  drainAbandoned(now = Date.now()): Promise<number> {
+    return this.#drain(now, now + this.opts.leaseMs - 1);
+  }
+
+  async #drain(now: number, dueBy: number): Promise<number> {
     let total = 0;
     for (;;) {
-      const due = await this.deps.store.claimPurge({ limit: this.opts.batch, now, leaseMs: this.opts.leaseMs });
+      // Leased until now + leaseMs, whatever the horizon.
+      const due = await this.deps.store.claimPurge({
+        limit: this.opts.batch,
+        now: dueBy,
+        leaseMs: now + this.opts.leaseMs - dueBy,
+      });
       if (due.length === 0) break;
       await this.purge(due);
       await this.flush();

@@ -103,3 +103,8 @@ export interface Database {
 }
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/** What the store logs: problems it can only observe, such as an idle pooled connection dying. */
+export interface MetadataLogger {
+  warn(obj: object, msg: string): void;
+}

@@ -9,7 +9,7 @@ import type {
   SearchFilters,
   SearchQuery,
 } from '../core/types.js';
-import type { Database, Dialect } from './db-schema.js';
+import type { Database, Dialect, MetadataLogger } from './db-schema.js';
 import { KyselyMetadataTx } from './kysely-metadata-tx.js';
 import { fromClient, toClient } from './mappers.js';
 import type { MetadataStore, MetadataTx } from './metadata-store.js';
@@ -17,6 +17,7 @@ import { runMigrations } from './migrate.js';
 import * as purge from './purge-queue.js';
 import * as reads from './reads.js';
 import { countQuery } from './search-query.js';
+import { truncateWal } from './sqlite-dialect.js';
 import { atSeam, isUniqueViolation } from './store-errors.js';
 
 const SIGNING_SECRET = 'token_signing_secret';
@@ -33,9 +34,12 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly #db: Kysely<Database>;
   readonly #dialect: Dialect;
 
-  constructor(db: Kysely<Database>, dialect: Dialect) {
+  readonly #logger: MetadataLogger | undefined;
+
+  constructor(db: Kysely<Database>, dialect: Dialect, logger?: MetadataLogger) {
     this.#db = db;
     this.#dialect = dialect;
+    this.#logger = logger;
   }
 
   migrate(): Promise<void> {
@@ -44,7 +48,30 @@ export class KyselyMetadataStore implements MetadataStore {
 
   transaction<T>(fn: (tx: MetadataTx) => Promise<T>): Promise<T> {
     // Errors fn throws itself pass the seam untouched (it translates driver errors only).
-    return atSeam(() => this.#db.transaction().execute((trx) => fn(new KyselyMetadataTx(trx, this.#dialect))));
+    return atSeam(async () => {
+      let erased = false;
+      // PostgreSQL: READ COMMITTED explicitly, whatever the server's default: the row-lock designs
+      // (lockInteraction, the audit head upsert, SKIP LOCKED claims) rely on it, and under
+      // SERIALIZABLE concurrent appends would fail instead of queueing.
+      const begin =
+        this.#dialect === 'postgres'
+          ? this.#db.transaction().setIsolationLevel('read committed')
+          : this.#db.transaction();
+      const result = await begin.execute(async (trx) => {
+        const tx = new KyselyMetadataTx(trx, this.#dialect);
+        const value = await fn(tx);
+        erased = tx.erased;
+        return value;
+      });
+      // A deletion has answered only once its rows are gone from every file (see truncateWal).
+      if (erased && this.#dialect === 'sqlite' && !(await truncateWal(this.#db))) {
+        this.#logger?.warn(
+          {},
+          'SQLite WAL held by a reader: deleted rows stay in it until the next deletion',
+        );
+      }
+      return result;
+    });
   }
 
   getInteraction(account: string, guid: string) {
@@ -59,7 +86,10 @@ export class KyselyMetadataStore implements MetadataStore {
     return atSeam(async () => {
       const rec = await reads.getInteraction(this.#db, account, guid);
       if (!rec) return undefined;
-      return { ...rec, content: rec.contentCount > 0 ? await reads.listContent(this.#db, account, guid) : [] };
+      return {
+        ...rec,
+        content: rec.contentCount > 0 ? await reads.listContent(this.#db, account, guid) : [],
+      };
     });
   }
 
@@ -103,9 +133,10 @@ export class KyselyMetadataStore implements MetadataStore {
     });
   }
 
-  listAllContent(opts: { limit: number; after?: { account: string; guid: string; contentKey: string } }): Promise<
-    ContentRecord[]
-  > {
+  listAllContent(opts: {
+    limit: number;
+    after?: { account: string; guid: string; contentKey: string };
+  }): Promise<ContentRecord[]> {
     return atSeam(() => reads.listAllContent(this.#db, opts));
   }
 
@@ -114,7 +145,8 @@ export class KyselyMetadataStore implements MetadataStore {
       try {
         await db.insertInto('clients').values(fromClient(client)).execute();
       } catch (err) {
-        if (isUniqueViolation(err)) throw new Error(`client '${client.clientId}' already exists`, { cause: err });
+        if (isUniqueViolation(err))
+          throw new Error(`client '${client.clientId}' already exists`, { cause: err });
         throw err;
       }
     });
@@ -122,14 +154,23 @@ export class KyselyMetadataStore implements MetadataStore {
 
   getClient(clientId: string): Promise<ApiClient | undefined> {
     return atSeam(async () => {
-      const row = await this.#db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+      const row = await this.#db
+        .selectFrom('clients')
+        .selectAll()
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
       return row && toClient(row);
     });
   }
 
   listClients(): Promise<ApiClient[]> {
     return atSeam(async () => {
-      const rows = await this.#db.selectFrom('clients').selectAll().orderBy('created_ms').orderBy('client_id').execute();
+      const rows = await this.#db
+        .selectFrom('clients')
+        .selectAll()
+        .orderBy('created_ms')
+        .orderBy('client_id')
+        .execute();
       return rows.map(toClient);
     });
   }
@@ -148,7 +189,10 @@ export class KyselyMetadataStore implements MetadataStore {
 
   countClients(): Promise<number> {
     return atSeam(async () => {
-      const row = await this.#db.selectFrom('clients').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+      const row = await this.#db
+        .selectFrom('clients')
+        .select(sql<number>`count(*)`.as('n'))
+        .executeTakeFirstOrThrow();
       return Number(row.n);
     });
   }

@@ -1,9 +1,24 @@
 import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { chainEntry, GENESIS_HASH } from '../core/audit-chain.js';
-import type { AuditDraft, AuditEntry, ContentRecord, InteractionRecord, LegalHold, PurgeEntry } from '../core/types.js';
+import type {
+  AuditDraft,
+  AuditEntry,
+  ContentRecord,
+  InteractionRecord,
+  LegalHold,
+  PurgeEntry,
+} from '../core/types.js';
 import type { Database, Dialect } from './db-schema.js';
-import { compareContent, fromAudit, fromContent, fromInteraction, toContent, toInteraction, toPurge } from './mappers.js';
+import {
+  compareContent,
+  fromAudit,
+  fromContent,
+  fromInteraction,
+  toContent,
+  toInteraction,
+  toPurge,
+} from './mappers.js';
 import type { MetadataTx } from './metadata-store.js';
 import { deletePurge } from './purge-queue.js';
 import { getInteraction, listContent } from './reads.js';
@@ -13,6 +28,8 @@ import { atSeam, isForeignKeyViolation } from './store-errors.js';
 export class KyselyMetadataTx implements MetadataTx {
   readonly #trx: Transaction<Database>;
   readonly #dialect: Dialect;
+  /** Whether rows were deleted: the store then scrubs their old images from SQLite's WAL. */
+  erased = false;
 
   constructor(trx: Transaction<Database>, dialect: Dialect) {
     this.#trx = trx;
@@ -41,7 +58,14 @@ export class KyselyMetadataTx implements MetadataTx {
       if (agents.length > 0) {
         await this.#trx
           .insertInto('interaction_agents')
-          .values(agents.map((agentId) => ({ account: rec.account, agent_id: agentId, start_ms: rec.start, guid: rec.guid })))
+          .values(
+            agents.map((agentId) => ({
+              account: rec.account,
+              agent_id: agentId,
+              start_ms: rec.start,
+              guid: rec.guid,
+            })),
+          )
           .execute();
       }
       return true;
@@ -87,7 +111,8 @@ export class KyselyMetadataTx implements MetadataTx {
       try {
         await this.#trx.insertInto('contents').values(row).execute();
       } catch (err) {
-        if (isForeignKeyViolation(err)) throw new Error(`interaction '${rec.guid}' does not exist`, { cause: err });
+        if (isForeignKeyViolation(err))
+          throw new Error(`interaction '${rec.guid}' does not exist`, { cause: err });
         throw err;
       }
       await this.#addToCount(rec.account, rec.guid, 1);
@@ -105,7 +130,10 @@ export class KyselyMetadataTx implements MetadataTx {
         .where('content_key', 'in', [...contentKeys])
         .returningAll()
         .execute();
-      if (rows.length > 0) await this.#addToCount(account, guid, -rows.length);
+      if (rows.length > 0) {
+        this.erased = true;
+        await this.#addToCount(account, guid, -rows.length);
+      }
       return rows.map(toContent).sort(compareContent);
     });
   }
@@ -114,6 +142,7 @@ export class KyselyMetadataTx implements MetadataTx {
     return atSeam(async () => {
       const rec = await getInteraction(this.#trx, account, guid);
       if (!rec) return [];
+      this.erased = true;
       const rows = await this.#trx
         .deleteFrom('contents')
         .where('account', '=', account)
@@ -131,7 +160,11 @@ export class KyselyMetadataTx implements MetadataTx {
           .where('guid', '=', guid)
           .execute();
       }
-      await this.#trx.deleteFrom('interactions').where('account', '=', account).where('guid', '=', guid).execute();
+      await this.#trx
+        .deleteFrom('interactions')
+        .where('account', '=', account)
+        .where('guid', '=', guid)
+        .execute();
       return rows.map(toContent).sort(compareContent);
     });
   }
@@ -181,12 +214,18 @@ export class KyselyMetadataTx implements MetadataTx {
       const head = await this.#trx
         .insertInto('audit_heads')
         .values({ account, last_seq: 1, last_hash: GENESIS_HASH })
-        .onConflict((oc) => oc.column('account').doUpdateSet((eb) => ({ last_seq: eb('audit_heads.last_seq', '+', 1) })))
+        .onConflict((oc) =>
+          oc.column('account').doUpdateSet((eb) => ({ last_seq: eb('audit_heads.last_seq', '+', 1) })),
+        )
         .returning(['last_seq', 'last_hash'])
         .executeTakeFirstOrThrow();
       const entry = chainEntry(account, Number(head.last_seq), head.last_hash, draft);
       await this.#trx.insertInto('audit_log').values(fromAudit(entry)).execute();
-      await this.#trx.updateTable('audit_heads').set({ last_hash: entry.hash }).where('account', '=', account).execute();
+      await this.#trx
+        .updateTable('audit_heads')
+        .set({ last_hash: entry.hash })
+        .where('account', '=', account)
+        .execute();
       return entry;
     });
   }

@@ -43,7 +43,7 @@ export interface MetadataTx extends MetadataReader {
   deleteInteraction(account: string, guid: string): Promise<ContentRecord[]>;
   /** Places (hold) or releases (null) a legal hold. */
   setLegalHold(account: string, guid: string, hold: LegalHold | null): Promise<void>;
-  /** Adds blobs to the durable purge queue; returns the entries with their ids. */
+  /** Adds blobs to the durable purge queue; returns the entries with their (opaque) ids. */
   enqueuePurge(entries: readonly Omit<PurgeEntry, 'id'>[]): Promise<PurgeEntry[]>;
   /** Removes purge entries (e.g. an upload intent once its row commits). Unknown ids are ignored. */
   removePurge(ids: readonly string[]): Promise<void>;
@@ -58,13 +58,18 @@ export interface MetadataTx extends MetadataReader {
 export interface MetadataStore extends MetadataReader {
   /** Creates or upgrades the schema. Safe when several nodes run it at once. */
   migrate(): Promise<void>;
-  /** Runs fn in one transaction; commits when it resolves, rolls back when it throws (and rethrows). */
+  /**
+   * Runs fn in one transaction; commits when it resolves, rolls back when it throws (and rethrows the
+   * same error). fn must use `tx` only, never the store: on SQLite the store has one connection, which
+   * the transaction holds until it ends.
+   */
   transaction<T>(fn: (tx: MetadataTx) => Promise<T>): Promise<T>;
-  /** The interaction and its content, or undefined. */
+  /** The interaction (whatever its content count) and its content, or undefined when absent or in another account. */
   getInteractionWithContent(account: string, guid: string): Promise<InteractionWithContent | undefined>;
   /**
    * One page of interactions with contentCount > 0 matching the filters, ordered by (start, guid),
-   * each with its content. Keyset paged by `after`; `offset` only for v2 page numbers.
+   * each with its content. Keyset paged by `after`; `offset` only for v2 page numbers. connectFrom and
+   * connectTo are literal, case-sensitive prefixes compared by code point (`%` and `_` are plain characters).
    */
   search(query: SearchQuery): Promise<InteractionWithContent[]>;
   /** How many interactions (contentCount > 0) match; for v2 totals. */

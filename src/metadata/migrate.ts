@@ -18,12 +18,19 @@ import { beginImmediate } from './sqlite-dialect.js';
  * store waits for the write lock, then sees the migrations applied.
  */
 export async function runMigrations(db: Kysely<Database>, dialect: Dialect): Promise<void> {
-  if (dialect === 'postgres') return check(await new Migrator({ db, provider: migrationProvider }).migrateToLatest());
+  if (dialect === 'postgres')
+    return check(await new Migrator({ db, provider: migrationProvider }).migrateToLatest());
   await db.connection().execute(async (conn) => {
     await beginImmediate((statement) => sql.raw(statement).execute(conn));
     try {
       // disableTransactions: we already are in one; SQLite has transactional DDL.
-      check(await new Migrator({ db: conn, provider: migrationProvider, disableTransactions: true }).migrateToLatest());
+      check(
+        await new Migrator({
+          db: conn,
+          provider: migrationProvider,
+          disableTransactions: true,
+        }).migrateToLatest(),
+      );
       await sql`commit`.execute(conn);
     } catch (err) {
       await sql`rollback`.execute(conn);
@@ -36,5 +43,7 @@ function check(result: Awaited<ReturnType<Migrator['migrateToLatest']>>): void {
   if (result.error === undefined) return;
   const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
   const message = result.error instanceof Error ? result.error.message : String(result.error);
-  throw new Error(`metadata migration${failed ? ` ${failed}` : ''} failed: ${message}`, { cause: result.error });
+  throw new Error(`metadata migration${failed ? ` ${failed}` : ''} failed: ${message}`, {
+    cause: result.error,
+  });
 }

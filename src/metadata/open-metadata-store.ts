@@ -4,16 +4,13 @@ import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
-import type { Database } from './db-schema.js';
+import { StoreUnavailableError } from '../core/errors.js';
+import type { Database, MetadataLogger } from './db-schema.js';
 import { KyselyMetadataStore } from './kysely-metadata-store.js';
 import type { MetadataStore } from './metadata-store.js';
 import { BUSY_TIMEOUT_MS, IcsSqliteDialect } from './sqlite-dialect.js';
-import { atSeam } from './store-errors.js';
 
-/** What the store logs: problems it can only observe, such as an idle pooled connection dying. */
-export interface MetadataLogger {
-  warn(obj: object, msg: string): void;
-}
+export type { MetadataLogger };
 
 const PG_INT8_OID = 20;
 
@@ -27,12 +24,24 @@ export async function openMetadataStore(
   opts: { logger?: MetadataLogger } = {},
 ): Promise<MetadataStore> {
   if (config.kind === 'sqlite') {
-    const db = await atSeam(async () => openSqlite(config.path, opts.logger));
-    return new KyselyMetadataStore(new Kysely<Database>({ dialect: new IcsSqliteDialect({ database: db }) }), 'sqlite');
+    let db: Sqlite.Database;
+    try {
+      db = openSqlite(config.path, opts.logger);
+    } catch (err) {
+      // Whatever the cause (a directory that cannot be created, SQLITE_CANTOPEN, a locked file), the
+      // store cannot be used: the operator needs the path, the core needs one error type.
+      throw new StoreUnavailableError(`SQLite database ${config.path}`, err);
+    }
+    return new KyselyMetadataStore(
+      new Kysely<Database>({ dialect: new IcsSqliteDialect({ database: db }) }),
+      'sqlite',
+      opts.logger,
+    );
   }
   return new KyselyMetadataStore(
     new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(config, opts.logger) }) }),
     'postgres',
+    opts.logger,
   );
 }
 
@@ -45,7 +54,8 @@ function openSqlite(path: string, logger: MetadataLogger | undefined): Sqlite.Da
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // WAL: readers never block the writer, and the server and the CLI can share the file.
     const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (String(mode).toLowerCase() !== 'wal') logger?.warn({ path, mode }, 'SQLite could not switch to WAL mode');
+    if (String(mode).toLowerCase() !== 'wal')
+      logger?.warn({ path, mode }, 'SQLite could not switch to WAL mode');
     // FULL: a commit survives power loss (NORMAL in WAL mode may lose the last commits).
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');

@@ -47,7 +47,9 @@ export async function deletePurge(db: Kysely<Database>, ids: readonly string[]):
   await db
     .deleteFrom('purge_queue')
     .where(({ eb, and, or }) =>
-      or([...byAccount].map(([account, rowIds]) => and([eb('account', '=', account), eb('id', 'in', rowIds)]))),
+      or(
+        [...byAccount].map(([account, rowIds]) => and([eb('account', '=', account), eb('id', 'in', rowIds)])),
+      ),
     )
     .execute();
 }

@@ -28,7 +28,11 @@ export async function getInteraction(
   return row && toInteraction(row);
 }
 
-export async function listContent(db: Kysely<Database>, account: string, guid: string): Promise<ContentRecord[]> {
+export async function listContent(
+  db: Kysely<Database>,
+  account: string,
+  guid: string,
+): Promise<ContentRecord[]> {
   const rows = await db
     .selectFrom('contents')
     .selectAll()

@@ -48,7 +48,9 @@ export function filteredInteractions(db: Kysely<Database>, f: SearchFilters, aft
     .where(sql<SqlBool>`i.content_count > 0`);
   if (f.handlingAgentId !== undefined) {
     q = q
-      .innerJoin('interaction_agents as a', (j) => j.onRef('a.account', '=', 'i.account').onRef('a.guid', '=', 'i.guid'))
+      .innerJoin('interaction_agents as a', (j) =>
+        j.onRef('a.account', '=', 'i.account').onRef('a.guid', '=', 'i.guid'),
+      )
       .where('a.account', '=', f.account)
       .where('a.agent_id', '=', f.handlingAgentId);
   }
@@ -59,7 +61,10 @@ export function filteredInteractions(db: Kysely<Database>, f: SearchFilters, aft
   q = q.where(startCol, '>=', lowerStart).where(startCol, '<', f.end);
   if (after !== undefined) {
     q = q.where(({ eb, or, and }) =>
-      or([eb(startCol, '>', after.start), and([eb(startCol, '=', after.start), eb(guidCol, '>', after.guid)])]),
+      or([
+        eb(startCol, '>', after.start),
+        and([eb(startCol, '=', after.start), eb(guidCol, '>', after.guid)]),
+      ]),
     );
   }
 

@@ -1,4 +1,13 @@
-import { CompiledQuery, type DatabaseConnection, type Driver, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type Kysely,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  sql,
+} from 'kysely';
 
 // Several processes (the server and the `ics` CLI) and even several stores in one process share one
 // SQLite file. Two things make that work besides WAL:
@@ -61,5 +70,34 @@ export class IcsSqliteDialect extends SqliteDialect {
 
   override createDriver(): Driver {
     return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+/**
+ * Scrubs deleted rows out of the WAL file. secure_delete zeroes deleted content in the database
+ * file, but the WAL keeps earlier images of the pages (with the deleted rows) until it is reset;
+ * deleted metadata such as an address must not linger there. A TRUNCATE checkpoint copies the WAL
+ * into the database file and truncates the WAL to zero bytes. It needs every reader (other
+ * processes) off old snapshots, so it is retried like BEGIN, without blocking the event loop.
+ * Returns false if readers kept it from completing within the busy timeout.
+ */
+export async function truncateWal<DB>(db: Kysely<DB>): Promise<boolean> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    const done = await db.connection().execute(async (conn) => {
+      await sql`pragma busy_timeout = 0`.execute(conn);
+      try {
+        const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(truncate)`.execute(conn);
+        return rows[0]?.busy === 0;
+      } catch (err) {
+        if (isBusy(err)) return false;
+        throw err;
+      } finally {
+        await sql.raw(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`).execute(conn);
+      }
+    });
+    if (done) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(delay / 2 + Math.random() * delay);
   }
 }

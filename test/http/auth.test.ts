@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
+import { describeBackends } from '../helpers/backends.js';
 import { SignJWT } from 'jose';
 import { buildTestApp, V3 } from '../helpers/app.js';
 
@@ -27,9 +28,9 @@ const ROUTES: { method: string; url: string; scope: string; body?: unknown }[] =
   { method: 'GET', url: '/interaction-content/audit', scope: 'interaction-content:admin' },
 ];
 
-describe('authentication and authorisation', () => {
+describeBackends('authentication and authorisation', (backend) => {
   test('every route refuses missing, malformed, forged, expired and alg:none tokens with 401', async (t) => {
-    const { app, deps, token } = await buildTestApp(t);
+    const { app, deps, token } = await buildTestApp(t, { backend });
     const good = await token();
     const [header, payload] = good.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
@@ -57,7 +58,7 @@ describe('authentication and authorisation', () => {
   });
 
   test('every route needs its scope: 403 with insufficient_scope', async (t) => {
-    const { app, token } = await buildTestApp(t);
+    const { app, token } = await buildTestApp(t, { backend });
     const scopes = ['interaction-content:read', 'interaction-content:delete', 'interaction-content:write', 'interaction-content:admin'];
     for (const r of ROUTES) {
       const others = await token({ scopes: scopes.filter((s) => s !== r.scope).join(' ') });
@@ -73,7 +74,7 @@ describe('authentication and authorisation', () => {
   });
 
   test('JSON routes need a supported version in Accept; the download route does not', async (t) => {
-    const { app, token, seed } = await buildTestApp(t);
+    const { app, token, seed } = await buildTestApp(t, { backend });
     const bearer = await token();
     const guid = await seed(bearer);
     for (const accept of [undefined, 'application/json', '*/*', 'application/vnd.newvoicemedia.v1+json']) {
@@ -103,7 +104,7 @@ describe('authentication and authorisation', () => {
   });
 
   test("another account's interaction is 404 on every route and is left untouched", async (t) => {
-    const { app, api, token, seed } = await buildTestApp(t);
+    const { app, api, token, seed } = await buildTestApp(t, { backend });
     const owner = await token({ account: 'acme' });
     const stranger = await token({ account: 'globex' });
     const guid = await seed(owner, { guid: GUID });

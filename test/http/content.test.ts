@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
+import { describeBackends } from '../helpers/backends.js';
 import { buildTestApp, V3 } from '../helpers/app.js';
 
 const url = (guid: string, key: string) => `/interaction-content/interactions/${guid}/content/${key}`;
 
-describe('content: download, HEAD, Range and validators', () => {
+describeBackends('content: download, HEAD, Range and validators', (backend) => {
   test('GET serves the bytes with VCC headers; Range, If-None-Match and If-Range work', async (t) => {
-    const { app, token, seed } = await buildTestApp(t);
+    const { app, token, seed } = await buildTestApp(t, { backend });
     const bearer = await token();
     const bytes = randomBytes(100_000);
     const guid = await seed(bearer, { files: [{ key: 'callRecording', body: bytes, contentType: 'audio/wav' }] });
@@ -74,7 +75,7 @@ describe('content: download, HEAD, Range and validators', () => {
   });
 
   test('content keys: bad characters, length, traversal and NUL give 400', async (t) => {
-    const { app, token, seed } = await buildTestApp(t);
+    const { app, token, seed } = await buildTestApp(t, { backend });
     const bearer = await token();
     const guid = await seed(bearer);
     for (const key of ['a'.repeat(37), 'semi%3Bcolon', '..%2F..%2Fetc%2Fpasswd', 'a%00b', 'sp%20ace', '%2Fabs', 'caf%C3%A9']) {
@@ -110,7 +111,7 @@ describe('content: download, HEAD, Range and validators', () => {
   });
 
   test('unique ids, legacy voicemail keys and type-name keys', async (t) => {
-    const { app, api, token, seed } = await buildTestApp(t);
+    const { app, api, token, seed } = await buildTestApp(t, { backend });
     const bearer = await token();
     const vm = '0f8fad5b-d9cb-469f-a165-70867728950e';
     const chat1 = '9b2f3c4d-0000-4000-8000-000000000001';

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
+import { describeBackends } from '../helpers/backends.js';
 import { buildTestApp } from '../helpers/app.js';
 
 const I = '/interaction-content/interactions';
 
-describe('deletion', () => {
+describeBackends('deletion', (backend) => {
   test('DELETE content: 204 empty, gone from GET and the list; the call recording takes the screen recordings with it', async (t) => {
-    const { app, api, token, seed } = await buildTestApp(t);
+    const { app, api, token, seed } = await buildTestApp(t, { backend });
     const bearer = await token();
     const guid = await seed(bearer, {
       files: [
@@ -57,7 +58,7 @@ describe('deletion', () => {
   });
 
   test('type-name and legacy keys delete every item they address', async (t) => {
-    const { api, token, seed } = await buildTestApp(t);
+    const { api, token, seed } = await buildTestApp(t, { backend });
     const bearer = await token();
     const guid = await seed(bearer, {
       files: [
@@ -76,7 +77,7 @@ describe('deletion', () => {
   });
 
   test('delete-batch: limits, malformed GUIDs, unknown GUIDs are not failures', async (t) => {
-    const { api, token, seed } = await buildTestApp(t);
+    const { api, token, seed } = await buildTestApp(t, { backend });
     const bearer = await token();
     const a = await seed(bearer);
     const b = await seed(bearer);
@@ -102,7 +103,7 @@ describe('deletion', () => {
   });
 
   test('a second delete-batch of the same account while one runs gets 429; another account is not blocked', async (t) => {
-    const { api, token, seed } = await buildTestApp(t);
+    const { api, token, seed } = await buildTestApp(t, { backend });
     const bearer = await token();
     const otherBearer = await token({ account: 'globex' });
     const guids: string[] = [];
@@ -131,7 +132,7 @@ describe('deletion', () => {
   });
 
   test('legal hold blocks all three deletion paths until released; hold changes are in the ledger', async (t) => {
-    const { api, token, seed } = await buildTestApp(t);
+    const { api, token, seed } = await buildTestApp(t, { backend });
     const admin = await token();
     const reader = await token({ scopes: 'interaction-content:read interaction-content:delete' });
     const guid = await seed(admin);

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
+import { describeBackends } from '../helpers/backends.js';
 import { buildTestApp } from '../helpers/app.js';
 
 const GUID = '7D1E6F52-4B0A-4C8E-9A43-1F2B3C4D5E6F';
 
-describe('interactions: create and get', () => {
+describeBackends('interactions: create and get', (backend) => {
   test('create answers 201 with the interaction; get shows it once it has content', async (t) => {
-    const { api, token, seed } = await buildTestApp(t);
+    const { api, token, seed } = await buildTestApp(t, { backend });
     const bearer = await token();
     const created = await api({
       method: 'POST',
@@ -58,7 +59,7 @@ describe('interactions: create and get', () => {
   });
 
   test('bad GUIDs get VCC messages', async (t) => {
-    const { api, token } = await buildTestApp(t);
+    const { api, token } = await buildTestApp(t, { backend });
     const bearer = await token();
     let res = await api({ method: 'GET', url: '/interaction-content/interactions/1234', token: bearer });
     assert.equal(res.statusCode, 400);
@@ -71,7 +72,7 @@ describe('interactions: create and get', () => {
   });
 
   test('create refuses bad bodies with 400 naming the field, and stores nothing', async (t) => {
-    const { api, token, deps } = await buildTestApp(t);
+    const { api, token, deps } = await buildTestApp(t, { backend });
     const bearer = await token();
     const valid = { start: '2024-03-01T10:00:00Z', connectFrom: 'a', connectTo: 'b', direction: 'inbound', handlingAgents: [] };
     const cases: [unknown, RegExp][] = [
@@ -95,7 +96,7 @@ describe('interactions: create and get', () => {
   });
 
   test('the OpenAPI 3.1 document lists every route', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const res = await app.inject({ method: 'GET', url: '/interaction-content/openapi.json' });
     assert.equal(res.statusCode, 200);
     const doc = res.json();

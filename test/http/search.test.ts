@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
+import { type Backend, describeBackends } from '../helpers/backends.js';
 import { buildTestApp, V2 } from '../helpers/app.js';
 
 const BASE = '/interaction-content/interactions';
 const DAY = '?start=2024-03-01T00:00:00Z&end=2024-03-02T00:00:00Z';
 
-async function fixture(t: Parameters<typeof buildTestApp>[0]) {
-  const h = await buildTestApp(t);
+async function fixture(t: Parameters<typeof buildTestApp>[0], backend: Backend) {
+  const h = await buildTestApp(t, { backend });
   const bearer = await h.token();
   const guids: string[] = [];
   // 12 interactions on 2024-03-01, two sharing each start time, so (start, guid) ordering matters.
@@ -32,9 +33,9 @@ async function fixture(t: Parameters<typeof buildTestApp>[0]) {
   return { ...h, bearer, guids, expected, hidden };
 }
 
-describe('GET /interactions (search)', () => {
+describeBackends('GET /interactions (search)', (backend) => {
   test('v3 pages with continuation tokens in (start, guid) order, without gaps or repeats', async (t) => {
-    const { api, bearer, expected, hidden } = await fixture(t);
+    const { api, bearer, expected, hidden } = await fixture(t, backend);
     const seen: string[] = [];
     let next: string | null = null;
     let pages = 0;
@@ -54,7 +55,7 @@ describe('GET /interactions (search)', () => {
   });
 
   test('v2 pages with page numbers and totals', async (t) => {
-    const { api, bearer, expected } = await fixture(t);
+    const { api, bearer, expected } = await fixture(t, backend);
     const res = await api({ method: 'GET', url: `${BASE}${DAY}&limit=5&page=3`, token: bearer, headers: { accept: V2 } });
     assert.equal(res.statusCode, 200);
     const body = res.json();
@@ -63,7 +64,7 @@ describe('GET /interactions (search)', () => {
   });
 
   test('filters: agent, address prefixes, direction (case-insensitive), window bounds', async (t) => {
-    const { api, bearer, guids } = await fixture(t);
+    const { api, bearer, guids } = await fixture(t, backend);
     const q = async (extra: string) => {
       const res = await api({ method: 'GET', url: `${BASE}${DAY}&limit=1000${extra}`, token: bearer });
       assert.equal(res.statusCode, 200, res.body);
@@ -84,7 +85,7 @@ describe('GET /interactions (search)', () => {
   });
 
   test('bad parameters get 400 naming them', async (t) => {
-    const { api, bearer } = await fixture(t);
+    const { api, bearer } = await fixture(t, backend);
     const cases: [string, RegExp][] = [
       ['', /'start'/],
       ['?start=2024-03-01T00:00:00Z', /'end'/],
@@ -109,7 +110,7 @@ describe('GET /interactions (search)', () => {
   });
 
   test('a continuation token cannot be edited or replayed with other filters', async (t) => {
-    const { api, bearer } = await fixture(t);
+    const { api, bearer } = await fixture(t, backend);
     const first = await api({ method: 'GET', url: `${BASE}${DAY}&limit=2`, token: bearer });
     const token = first.json().meta.nextContinuationToken as string;
     assert.ok(token);
@@ -127,12 +128,12 @@ describe('GET /interactions (search)', () => {
       assert.match(res.json().message, /continuationToken/);
     }
     // Another account cannot use it either.
-    const other = await api({ method: 'GET', url: `${BASE}${DAY}&limit=2&continuationToken=${encodeURIComponent(token)}`, token: await (await import('../helpers/app.js')).buildTestApp(t).then((h) => h.token({ account: 'globex' })) });
+    const other = await api({ method: 'GET', url: `${BASE}${DAY}&limit=2&continuationToken=${encodeURIComponent(token)}`, token: await (await import('../helpers/app.js')).buildTestApp(t, { backend }).then((h) => h.token({ account: 'globex' })) });
     assert.equal(other.statusCode, 401); // a token from another app instance (other secret) is not ours
   });
 
   test('window limit is configurable; 0 means unlimited', async (t) => {
-    const h = await buildTestApp(t, { env: { ICS_SEARCH_WINDOW_DAYS: '0' } });
+    const h = await buildTestApp(t, { backend, env: { ICS_SEARCH_WINDOW_DAYS: '0' } });
     const bearer = await h.token();
     await h.seed(bearer, { start: '2020-01-01T00:00:00Z' });
     const res = await h.api({ method: 'GET', url: `${BASE}?start=2019-01-01T00:00:00Z&end=2030-01-01T00:00:00Z`, token: bearer });

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
+import { describeBackends } from '../helpers/backends.js';
 import { addClient } from '../../src/auth/client-admin.js';
 import { buildTestApp } from '../helpers/app.js';
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
-describe('POST /Auth/connect/token', () => {
+describeBackends('POST /Auth/connect/token', (backend) => {
   test('issues a bearer token for form credentials and for HTTP Basic', async (t) => {
-    const { app, deps } = await buildTestApp(t);
+    const { app, deps } = await buildTestApp(t, { backend });
     const c = await addClient(deps.store, { account: 'acme', scopes: 'interaction-content:read interaction-content:delete' });
 
     const viaForm = await app.inject({
@@ -45,7 +46,7 @@ describe('POST /Auth/connect/token', () => {
   });
 
   test('answers RFC 6749 errors', async (t) => {
-    const { app, deps } = await buildTestApp(t);
+    const { app, deps } = await buildTestApp(t, { backend });
     const c = await addClient(deps.store, { account: 'acme', scopes: 'interaction-content:read' });
     const post = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
       app.inject({ method: 'POST', url: '/Auth/connect/token', headers: { ...FORM, ...headers }, payload: form(fields) });

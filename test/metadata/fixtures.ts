@@ -30,7 +30,10 @@ export function interaction(account: string, o: Partial<NewInteraction> = {}): N
   };
 }
 
-export function content(rec: { account: string; guid: string }, o: Partial<ContentRecord> = {}): ContentRecord {
+export function content(
+  rec: { account: string; guid: string },
+  o: Partial<ContentRecord> = {},
+): ContentRecord {
   return {
     account: rec.account,
     guid: rec.guid,
@@ -67,13 +70,22 @@ export function auditDraft(o: Partial<AuditDraft> = {}): AuditDraft {
 }
 
 /** Inserts interactions, each with the given number of content items (0 = invisible to search), in one transaction. */
-export async function seed(store: MetadataStore, items: { rec: NewInteraction; contents: number }[]): Promise<void> {
+export async function seed(
+  store: MetadataStore,
+  items: { rec: NewInteraction; contents: number }[],
+): Promise<void> {
   await store.transaction(async (tx) => {
     for (const { rec, contents } of items) {
       if (!(await tx.insertInteraction(rec))) throw new Error(`seed: ${rec.guid} exists`);
       for (let i = 0; i < contents; i++) {
         const key = i === 0 ? 'callRecording' : `att-${i}`;
-        await tx.putContent(content(rec, { contentKey: key, type: i === 0 ? 'callRecording' : 'attachment', lastModified: T0 + i }));
+        await tx.putContent(
+          content(rec, {
+            contentKey: key,
+            type: i === 0 ? 'callRecording' : 'attachment',
+            lastModified: T0 + i,
+          }),
+        );
       }
     }
   });

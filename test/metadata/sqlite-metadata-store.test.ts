@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +12,7 @@ import type { MetadataStore } from '../../src/metadata/metadata-store.js';
 import { openMetadataStore } from '../../src/metadata/open-metadata-store.js';
 import { describeMetadataStore } from '../contract/metadata-store.contract.js';
 import { auditDraft, interaction, newAccount, seed, T0 } from './fixtures.js';
+import { explainSqliteSearchPlans } from './search-plans.js';
 
 async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'ics-sqlite-'));
@@ -96,10 +98,81 @@ function runWriter(path: string, account: string, count: number): Promise<number
 }
 
 describe('SQLite errors at the seam', () => {
-  test('a database file that cannot be opened is StoreUnavailableError', async () => {
-    await assert.rejects(
-      openMetadataStore({ kind: 'sqlite', path: '/proc/ics-cannot-exist/ics.sqlite' }),
-      StoreUnavailableError,
-    );
+  test('a database that cannot be opened is StoreUnavailableError', async () => {
+    const { dir, remove } = await tempDir();
+    try {
+      const file = join(dir, 'a-file');
+      await writeFile(file, 'not a directory');
+      // The parent "directory" is a file: mkdir fails.
+      await assert.rejects(
+        openMetadataStore({ kind: 'sqlite', path: join(file, 'ics.sqlite') }),
+        StoreUnavailableError,
+      );
+      // The path is a directory: SQLITE_CANTOPEN.
+      await assert.rejects(openMetadataStore({ kind: 'sqlite', path: dir }), StoreUnavailableError);
+    } finally {
+      await remove();
+    }
+  });
+});
+
+describe('SQLite query plans', () => {
+  test('the search shapes are served by their indexes (EXPLAIN QUERY PLAN)', async () => {
+    const { dir, remove } = await tempDir();
+    try {
+      const plans = await explainSqliteSearchPlans(join(dir, 'plans.sqlite'));
+      assert.match(
+        plans.window,
+        /SEARCH i USING INDEX interactions_window_idx \(account=\? AND start_ms>\? AND start_ms<\?\)/,
+      );
+      assert.doesNotMatch(plans.window, /TEMP B-TREE/, 'the window index yields (start, guid) order');
+      // SQLite names a primary key's index sqlite_autoindex_<table>_1 whatever the constraint is called.
+      assert.match(
+        plans.agent,
+        /SEARCH a USING COVERING INDEX sqlite_autoindex_interaction_agents_1 \(account=\? AND agent_id=\? AND start_ms>\?/,
+      );
+      assert.match(
+        plans.agent,
+        /SEARCH i USING INDEX sqlite_autoindex_interactions_1 \(account=\? AND guid=\?\)/,
+      );
+      assert.match(
+        plans.connectFrom,
+        /SEARCH i USING INDEX interactions_from_idx \(account=\? AND connect_from>\? AND connect_from<\?\)/,
+      );
+      for (const plan of Object.values(plans)) assert.doesNotMatch(plan, /\bSCAN\b/, plan);
+    } finally {
+      await remove();
+    }
+  });
+});
+
+describe('SQLite erasure', () => {
+  test('a deleted interaction leaves no trace in the database file or its WAL', async () => {
+    const { dir, remove } = await tempDir();
+    const store = await openMetadataStore({ kind: 'sqlite', path: join(dir, 'ics.sqlite') });
+    const filesWith = async (needle: string) => {
+      const hits: string[] = [];
+      for (const name of await readdir(dir))
+        if ((await readFile(join(dir, name))).includes(needle)) hits.push(name);
+      return hits;
+    };
+    try {
+      await store.migrate();
+      const account = newAccount();
+      const marker = `m${randomUUID().replaceAll('-', '')}`;
+      const keep = interaction(account);
+      const gone = interaction(account, { connectFrom: `+44${marker}`, connectTo: `${marker}@example.com` });
+      await seed(store, [
+        { rec: keep, contents: 1 },
+        { rec: gone, contents: 2 },
+      ]);
+      assert.ok((await filesWith(marker)).length > 0, 'positive control: the marker is on disk');
+      await store.transaction((tx) => tx.deleteInteraction(account, gone.guid));
+      assert.deepEqual(await filesWith(marker), []);
+      assert.ok(await store.getInteraction(account, keep.guid));
+    } finally {
+      await store.close();
+      await remove();
+    }
   });
 });

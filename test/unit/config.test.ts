@@ -21,7 +21,7 @@ describe('loadConfig', () => {
       ICS_BLOB_URL: 's3://recordings/ics?endpoint=http://minio:9000&region=eu-west-1&forcePathStyle=true',
     });
     assert.deepEqual(c.database, { kind: 'postgres', url: 'postgres://ics:pw@db:5432/ics', poolSize: 10 });
-    assert.deepEqual(c.blobs, { kind: 's3', bucket: 'recordings', prefix: 'ics/', endpoint: 'http://minio:9000', region: 'eu-west-1', forcePathStyle: true });
+    assert.deepEqual(c.blobs, { kind: 's3', bucket: 'recordings', prefix: 'ics/', endpoint: 'http://minio:9000', region: 'eu-west-1', forcePathStyle: true, credentials: undefined });
   });
 
   test('every problem is reported at once', () => {

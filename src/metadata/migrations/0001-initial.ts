@@ -78,7 +78,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('properties', 'text', (c) => c.notNull()) // JSON object
     .addPrimaryKeyConstraint('contents_pk', ['account', 'guid', 'content_key'])
     // A safety net: the store deletes content rows itself before their interaction.
-    .addForeignKeyConstraint('contents_interaction_fk', ['account', 'guid'], 'interactions', ['account', 'guid'])
+    .addForeignKeyConstraint('contents_interaction_fk', ['account', 'guid'], 'interactions', [
+      'account',
+      'guid',
+    ])
     .execute();
 
   await db.schema
@@ -112,8 +115,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('hash', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('audit_log_pk', ['account', 'seq'])
     .execute();
-  await db.schema.createIndex('audit_log_at_idx').on('audit_log').columns(['account', 'at_ms', 'seq']).execute();
-  await db.schema.createIndex('audit_log_guid_idx').on('audit_log').columns(['account', 'guid', 'seq']).execute();
+  await db.schema
+    .createIndex('audit_log_at_idx')
+    .on('audit_log')
+    .columns(['account', 'at_ms', 'seq'])
+    .execute();
+  await db.schema
+    .createIndex('audit_log_guid_idx')
+    .on('audit_log')
+    .columns(['account', 'guid', 'seq'])
+    .execute();
 
   // The ledger's head per account: appendAudit upserts this row first, which row-locks it until the
   // transaction ends, so appends of one account serialise across connections and nodes.

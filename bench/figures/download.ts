@@ -1,0 +1,136 @@
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { type BenchContext, makeFile, MiB } from '../lib/context.js';
+import { blobKeyOf, contentPath, createInteraction, type IcsServer, uploadFile } from '../lib/ics.js';
+import { wrk } from '../lib/load.js';
+import { startNginx } from '../lib/nginx.js';
+import { cpuSeconds, sampleRss } from '../lib/proc.js';
+import { type Figure, median, ratioRow, type Row } from '../lib/report.js';
+
+// Download throughput of the very same files from ICS and from nginx (sendfile), with wrk; then
+// ICS's peak RSS while 32 clients download the 256 MiB recording.
+
+interface Case {
+  name: string;
+  connections: number;
+  big: boolean;
+  range?: number;
+}
+
+export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promise<Figure[]> {
+  const { params } = ctx;
+  ctx.log(`  uploading fixtures: 1 × ${params.bigMiB} MiB, ${params.smallFiles} × ${params.smallMiB} MiB`);
+  const bigFile = join(ctx.workDir, 'big.bin');
+  const smallFile = join(ctx.workDir, 'small.bin');
+  makeFile(bigFile, params.bigMiB * MiB);
+  makeFile(smallFile, params.smallMiB * MiB);
+  const upload = async (file: string) => {
+    const guid = randomUUID();
+    await createInteraction(ics, guid);
+    await uploadFile(ics, guid, file);
+    return { icsPath: contentPath(guid), nginxPath: `/${blobKeyOf(ics, guid)}` };
+  };
+  const big = await upload(bigFile);
+  const smalls: { icsPath: string; nginxPath: string }[] = [];
+  for (let i = 0; i < params.smallFiles; i++) smalls.push(await upload(smallFile));
+
+  const nginx = await startNginx(ics.blobsRoot, ctx.workDir, ctx.log);
+  const skip = typeof nginx === 'string' ? nginx : undefined;
+  if (skip) ctx.log(`  SKIP nginx yardstick: ${skip}`);
+
+  const cases: Case[] = [
+    { name: `1 client, ${params.bigMiB} MiB file`, connections: 1, big: true },
+    { name: `32 clients, ${params.smallMiB} MiB files, full`, connections: 32, big: false },
+    { name: `32 clients, ${params.smallMiB} MiB files, 1 MiB Range`, connections: 32, big: false, range: MiB },
+  ];
+  const results = cases.map(() => ({ ics: [] as number[], nginx: [] as number[], icsCpu: [] as number[], nginxCpu: [] as number[] }));
+  let errors = 0;
+  const measure = async (c: Case, side: 'ics' | 'nginx') => {
+    const base = side === 'ics' ? ics.url : typeof nginx === 'string' ? '' : nginx.url;
+    const pid = side === 'ics' ? ics.pid : typeof nginx === 'string' ? 0 : nginx.pid;
+    const paths = c.big ? [side === 'ics' ? big.icsPath : big.nginxPath] : smalls.map((s) => (side === 'ics' ? s.icsPath : s.nginxPath));
+    const cpu0 = cpuSeconds(pid);
+    const out = await wrk({
+      base,
+      paths,
+      connections: c.connections,
+      seconds: params.downloadSeconds,
+      headers: side === 'ics' ? { authorization: ics.headers.authorization } : {},
+      range: c.range ? { bytes: c.range, fileSize: params.smallMiB * MiB } : undefined,
+      scriptFile: join(ctx.workDir, `wrk-${side}.lua`),
+    });
+    errors += out.errors;
+    const gib = (out.bytesPerSec * out.seconds) / 1024 ** 3;
+    return { mbs: out.bytesPerSec / 1e6, cpuPerGiB: (cpuSeconds(pid) - cpu0) / gib };
+  };
+
+  // Warm-up (page cache, JIT), then interleaved rounds.
+  for (const c of cases) {
+    await measure(c, 'ics');
+    if (!skip) await measure(c, 'nginx');
+  }
+  for (let r = 0; r < params.rounds; r++) {
+    for (const [i, c] of cases.entries()) {
+      const order: ('ics' | 'nginx')[] = skip ? ['ics'] : r % 2 === 0 ? ['ics', 'nginx'] : ['nginx', 'ics'];
+      for (const side of order) {
+        ctx.log(`  download round ${r + 1}/${params.rounds}: ${c.name}, ${side}`);
+        const m = await measure(c, side);
+        results[i][side].push(m.mbs);
+        results[i][side === 'ics' ? 'icsCpu' : 'nginxCpu'].push(m.cpuPerGiB);
+      }
+    }
+  }
+
+  ctx.log(`  memory: 32 clients on the ${params.bigMiB} MiB file for ${params.memorySeconds} s`);
+  const sampler = sampleRss(ics.pid);
+  const memRun = await wrk({
+    base: ics.url,
+    paths: [big.icsPath],
+    connections: 32,
+    seconds: params.memorySeconds,
+    headers: { authorization: ics.headers.authorization },
+    scriptFile: join(ctx.workDir, 'wrk-mem.lua'),
+  });
+  const mem = sampler.stop();
+  if (typeof nginx !== 'string') await nginx.stop();
+
+  const rows: Row[] = cases.map((c, i) =>
+    ratioRow({ measure: c.name, unit: 'MB/s', ics: results[i].ics, yardstick: skip ? undefined : results[i].nginx, min: 0.8 }),
+  );
+  const cpuNotes = cases.map(
+    (c, i) =>
+      `server CPU per GiB served, ${c.name}: ICS ${median(results[i].icsCpu).toFixed(2)} s, nginx ${skip ? '—' : median(results[i].nginxCpu).toFixed(2)} s`,
+  );
+  const peakMiB = mem.peakBytes / MiB;
+  return [
+    {
+      id: 'download',
+      title: 'Download throughput (same files, same client)',
+      yardstick: skip ? `nginx — skipped: ${skip}` : 'nginx (Debian nginx-light), sendfile on, 1 worker, serving the ICS blob files',
+      rows,
+      notes: [
+        `wrk, 1 thread, ${params.downloadSeconds} s per run, ${params.rounds} interleaved rounds after a warm-up; MB = 10^6 bytes; files in page cache`,
+        'Range case: random 1 MiB ranges; 32-client cases rotate over the files',
+        ...cpuNotes,
+        ...(errors > 0 ? [`${errors} wrk errors (non-2xx, timeouts, socket errors)`] : []),
+      ],
+    },
+    {
+      id: 'memory',
+      title: `Memory: ICS peak RSS while 32 clients download the ${params.bigMiB} MiB recording`,
+      yardstick: 'none (absolute target)',
+      rows: [
+        {
+          measure: 'peak RSS',
+          unit: 'MiB',
+          ics: peakMiB,
+          target: '< 200 MiB',
+          verdict: peakMiB < 200 ? 'PASS' : 'MISS',
+        },
+      ],
+      notes: [
+        `wrk, 32 connections, ${params.memorySeconds} s (${(memRun.bytesPerSec / 1e6).toFixed(0)} MB/s, ${memRun.requests} complete downloads); VmRSS sampled every 20 ms and VmHWM after resetting it through /proc/<pid>/clear_refs${mem.hwmBytes === undefined ? ' (reset unavailable: sampled only)' : ''}`,
+      ],
+    },
+  ];
+}

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type BenchContext, makeFile, MiB } from '../lib/context.js';
+import { createInteraction, deleteInteraction, type IcsServer, uploadFile } from '../lib/ics.js';
+import { run } from '../lib/proc.js';
+import { ratioRow, type Row } from '../lib/report.js';
+
+// One large upload: curl streams the file to ICS (SHA-256 on the way, fsync before the answer)
+// against `cp` of the same bytes to the same disk followed by `sync <file>` (fsync), so that both
+// sides end with the bytes durable. The source file is in the page cache for both.
+
+export async function largeUploadRow(ctx: BenchContext, ics: IcsServer): Promise<Row> {
+  const { params } = ctx;
+  const bytes = params.largeUploadMiB * MiB;
+  const source = join(ctx.workDir, 'large.bin');
+  makeFile(source, bytes);
+  const target = join(ics.blobsRoot, '..', 'cp-target.bin'); // same filesystem as the blob store
+
+  const icsMBs: number[] = [];
+  const cpMBs: number[] = [];
+  const once = async (side: 'ics' | 'cp') => {
+    if (side === 'ics') {
+      const guid = randomUUID();
+      await createInteraction(ics, guid);
+      const started = process.hrtime.bigint();
+      await uploadFile(ics, guid, source);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      await deleteInteraction(ics, guid);
+      return bytes / 1e6 / seconds;
+    }
+    const started = process.hrtime.bigint();
+    await run('cp', [source, target]);
+    await run('sync', [target]);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    rmSync(target);
+    return bytes / 1e6 / seconds;
+  };
+  for (let r = 0; r < params.rounds; r++) {
+    const order: ('ics' | 'cp')[] = r % 2 === 0 ? ['ics', 'cp'] : ['cp', 'ics'];
+    for (const side of order) {
+      ctx.log(`  large upload round ${r + 1}/${params.rounds}: ${params.largeUploadMiB} MiB, ${side}`);
+      (side === 'ics' ? icsMBs : cpMBs).push(await once(side));
+    }
+  }
+  rmSync(source);
+  return ratioRow({
+    measure: `one ${params.largeUploadMiB >= 1024 ? `${params.largeUploadMiB / 1024} GiB` : `${params.largeUploadMiB} MiB`} upload`,
+    unit: 'MB/s',
+    ics: icsMBs,
+    yardstick: cpMBs,
+    min: 0.7,
+    note: 'yardstick: `cp` + `sync <file>` (fsync) to the same filesystem; ICS time includes curl start-up and the commit',
+  });
+}

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Sqlite from 'better-sqlite3';
+import { type Background, freePort, run, startBackground } from './proc.js';
+
+// The ICS server under test, run from source exactly as `ics serve` runs, on its own data directory.
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const API = '/interaction-content';
+export const ACCEPT = 'application/vnd.newvoicemedia.v3+json';
+
+export interface IcsServer {
+  url: string;
+  pid: number;
+  dataDir: string;
+  blobsRoot: string;
+  token: string;
+  /** Authorization + Accept, for every API call. */
+  headers: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `ics serve`; with `profileDir` the process writes a V8 CPU profile there when it stops.
+ * `root` runs another checkout's sources (for before/after figures; it needs node_modules).
+ */
+export async function startIcs(opts: { dataDir: string; profileDir?: string; root?: string }): Promise<IcsServer> {
+  const dataDir = resolve(opts.dataDir);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const prof = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
+  const proc: Background = await startBackground(
+    process.execPath,
+    [...prof, '--import', 'tsx', 'src/cli/entry.ts', 'serve'],
+    {
+      cwd: opts.root ?? ROOT,
+      env: { ...process.env, ICS_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ICS_LOG_LEVEL: 'warn' },
+      ready: async () => (await fetch(`${url}/healthz`)).ok,
+    },
+  );
+  const client = JSON.parse(readFileSync(join(dataDir, 'bootstrap-client.json'), 'utf8')) as {
+    clientId: string;
+    clientSecret: string;
+  };
+  const res = await fetch(`${url}/Auth/connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+  });
+  if (!res.ok) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
+  const token = ((await res.json()) as { access_token: string }).access_token;
+  return {
+    url,
+    pid: proc.pid,
+    dataDir,
+    blobsRoot: join(dataDir, 'blobs'),
+    token,
+    headers: { authorization: `Bearer ${token}`, accept: ACCEPT },
+    stop: () => proc.stop(),
+  };
+}
+
+export interface NewInteraction {
+  guid: string;
+  start: string;
+  connectFrom: string;
+  connectTo: string;
+  direction: 'inbound' | 'outbound';
+  handlingAgents: { id: string }[];
+}
+
+export function interactionBody(guid: string, start = new Date()): NewInteraction {
+  return {
+    guid,
+    start: start.toISOString().replace(/\.\d+Z$/, 'Z'),
+    connectFrom: '+441632960001',
+    connectTo: '+441632960999',
+    direction: 'inbound',
+    handlingAgents: [{ id: 'agent-1' }],
+  };
+}
+
+export async function createInteraction(ics: IcsServer, guid: string): Promise<void> {
+  const res = await fetch(`${ics.url}${API}/interactions`, {
+    method: 'POST',
+    headers: { ...ics.headers, 'content-type': 'application/json' },
+    body: JSON.stringify(interactionBody(guid)),
+  });
+  if (res.status !== 201) throw new Error(`create ${guid}: ${res.status} ${await res.text()}`);
+}
+
+export const contentPath = (guid: string, key = 'callRecording') => `${API}/interactions/${guid}/content/${key}`;
+
+/**
+ * Uploads a file with curl (it streams from disk, as a real client would) and returns curl's own
+ * transfer time in seconds.
+ */
+export async function uploadFile(ics: IcsServer, guid: string, file: string, key = 'callRecording'): Promise<number> {
+  const out = await run('curl', [
+    '-sS', '-f', '-o', '/dev/null', '-w', '%{time_total}',
+    '-T', file,
+    '-H', `authorization: ${ics.headers.authorization}`,
+    '-H', `accept: ${ACCEPT}`,
+    '-H', 'content-type: audio/wav',
+    '-H', 'expect:', // no 100-continue round trip
+    `${ics.url}${contentPath(guid, key)}`,
+  ]);
+  return Number(out);
+}
+
+export async function deleteInteraction(ics: IcsServer, guid: string): Promise<void> {
+  const res = await fetch(`${ics.url}${API}/interactions/${guid}`, { method: 'DELETE', headers: ics.headers });
+  await res.arrayBuffer();
+}
+
+/** Where ICS keeps a content item's bytes, relative to its blob root (read from its database). */
+export function blobKeyOf(ics: IcsServer, guid: string, key = 'callRecording'): string {
+  const db = new Sqlite(join(ics.dataDir, 'ics.sqlite'), { readonly: true });
+  try {
+    const row = db.prepare('select blob_key from contents where guid = ? and content_key = ?').get(guid, key) as
+      | { blob_key: string }
+      | undefined;
+    if (!row) throw new Error(`no content row for ${guid}/${key}`);
+    return row.blob_key;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,111 @@
+// The marker search: content and metadata carry unique markers; once a deletion has answered, no byte
+// sequence of any marker may remain in any file under the data directory — blob files, blobs/.tmp,
+// the SQLite database and its -wal and -shm files — searched as raw bytes, not just as text.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type ServerProcess, startServerProcess } from '../helpers/cli.js';
+import { Api, findBytes, newMarker, START_TIMEOUT_MS, wav } from './helpers.js';
+
+type Marker = ReturnType<typeof newMarker>;
+
+/** The needles a marker leaves: its text (as ASCII and as UTF-16LE) and the raw bytes it spells. */
+const needles = (...markers: Marker[]) =>
+  markers.flatMap((m) => [Buffer.from(m.text, 'latin1'), Buffer.from(m.text, 'utf16le'), m.raw]);
+
+interface Seeded {
+  guid: string;
+  /** In the JSON transcript, as text. */
+  transcript: Marker;
+  /** In the WAV samples, as raw bytes and as text. */
+  recording: Marker;
+  /** In the interaction's connectFrom address. */
+  address: Marker;
+}
+
+describe('erasure: after a deletion answers, its bytes are nowhere under the data directory', () => {
+  let dataDir: string;
+  let server: ServerProcess;
+  let api: Api;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'ics-erasure-'));
+    server = await startServerProcess({ ICS_DATA_DIR: dataDir }, { timeoutMs: START_TIMEOUT_MS });
+    api = await Api.connect(server.url, dataDir);
+  });
+
+  after(async () => {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function seed(): Promise<Seeded> {
+    const s = { transcript: newMarker(), recording: newMarker(), address: newMarker() };
+    const guid = await api.createInteraction({ connectFrom: `+44${s.address.text}` });
+    const turns = Array.from({ length: 40 }, (_, i) => ({
+      speaker: i % 2 ? 'agent' : 'caller',
+      text: `my reference is ${s.transcript.text}`,
+    }));
+    await api.put(guid, 'transcript', Buffer.from(JSON.stringify({ turns })), {
+      contentType: 'application/json',
+    });
+    const samples = Buffer.concat(
+      Array.from({ length: 64 }, () =>
+        Buffer.concat([randomBytes(200), s.recording.raw, Buffer.from(s.recording.text)]),
+      ),
+    );
+    await api.put(guid, 'callRecording', wav(samples), { contentType: 'audio/wav' });
+    return { guid, ...s };
+  }
+
+  /** A positive control: the scan does see the markers while the data exists. */
+  async function assertFound(markers: Marker[], where: RegExp) {
+    const hits = await findBytes(dataDir, needles(...markers));
+    assert.ok(
+      hits.some((h) => where.test(h)),
+      `expected the markers under ${where}, found: ${hits.join(', ') || 'nothing'}`,
+    );
+  }
+
+  async function assertGone(markers: Marker[], what: string) {
+    const hits = await findBytes(dataDir, needles(...markers));
+    assert.deepEqual(hits, [], `${what}: marker bytes remain in ${hits.join(', ')}`);
+  }
+
+  test("DELETE content: each file's bytes are gone once its DELETE has answered", async () => {
+    const s = await seed();
+    await assertFound([s.transcript, s.recording], /^blobs\//);
+
+    assert.equal((await api.deleteContent(s.guid, 'transcript')).status, 204);
+    await assertGone([s.transcript], 'after DELETE transcript');
+    assert.equal((await api.deleteContent(s.guid, 'callRecording')).status, 204);
+    await assertGone([s.recording], 'after DELETE callRecording');
+    // The interaction itself still exists (until deleted), so its address legitimately remains.
+  });
+
+  test("DELETE interaction: the content and the interaction's address are gone", async () => {
+    const s = await seed();
+    await assertFound([s.address], /^ics\.sqlite/);
+
+    assert.equal((await api.deleteInteraction(s.guid)).status, 200);
+    await assertGone([s.transcript, s.recording], 'after DELETE interaction (content)');
+    await assertGone([s.address], 'after DELETE interaction (connectFrom)');
+    assert.ok(
+      !JSON.stringify(await api.audit()).includes(s.address.text),
+      'the ledger never holds addresses',
+    );
+  });
+
+  test('delete-batch: the content and the addresses of every deleted interaction are gone', async () => {
+    const a = await seed();
+    const b = await seed();
+    const res = await api.deleteBatch([a.guid, b.guid]);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { failures: [] });
+    await assertGone([a.transcript, a.recording, b.transcript, b.recording], 'after delete-batch (content)');
+    await assertGone([a.address, b.address], 'after delete-batch (connectFrom)');
+  });
+});

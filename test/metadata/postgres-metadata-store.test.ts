@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import pg from 'pg';
+import { StoreUnavailableError } from '../../src/core/errors.js';
+import { openMetadataStore } from '../../src/metadata/open-metadata-store.js';
+import { describeMetadataStore } from '../contract/metadata-store.contract.js';
+import { createTestDatabase } from '../helpers/postgres.js';
+import { explainSearchPlans } from './search-plans.js';
+
+// Skips, with the reason, where PostgreSQL is not reachable (never under CI: see helpers/postgres.ts).
+const probe = await createTestDatabase();
+const skip = 'skip' in probe ? probe.skip : false;
+
+describeMetadataStore(
+  'postgres',
+  async () => {
+    if ('skip' in probe) throw new Error(probe.skip);
+    const store = await openMetadataStore({ kind: 'postgres', url: probe.url, poolSize: 5 });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await probe.drop();
+      },
+    };
+  },
+  { skip },
+);
+
+/** A fresh database for one test, dropped afterwards. */
+async function withDatabase(fn: (url: string) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase();
+  if ('skip' in db) throw new Error(db.skip);
+  try {
+    await fn(db.url);
+  } finally {
+    await db.drop();
+  }
+}
+
+describe('PostgreSQL specifics', { skip }, () => {
+  test('three nodes migrating one fresh database at once all succeed', async () => {
+    await withDatabase(async (url) => {
+      const stores = await Promise.all(
+        [1, 2, 3].map(() => openMetadataStore({ kind: 'postgres', url, poolSize: 2 })),
+      );
+      try {
+        await Promise.all(stores.map((s) => s.migrate()));
+        await stores[0].ping();
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          const { rows } = await client.query('select name from kysely_migration order by name');
+          assert.deepEqual(
+            rows.map((r) => r.name),
+            ['0001-initial'],
+          );
+        } finally {
+          await client.end();
+        }
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+  });
+
+  test('the search shapes are served by their indexes (EXPLAIN)', async () => {
+    await withDatabase(async (url) => {
+      const plans = await explainSearchPlans(url);
+      const usesIndex = (plan: string, index: string) =>
+        new RegExp(`(Index Scan|Index Only Scan|Bitmap Index Scan)( Backward)? (using|on) ${index}\\b`).test(
+          plan,
+        );
+      assert.ok(usesIndex(plans.window, 'interactions_window_idx'), plans.window);
+      assert.ok(usesIndex(plans.agent, 'interaction_agents_pk'), plans.agent);
+      assert.ok(usesIndex(plans.connectFrom, 'interactions_from_idx'), plans.connectFrom);
+      for (const plan of Object.values(plans)) assert.doesNotMatch(plan, /Seq Scan/, plan);
+    });
+  });
+
+  test('an unreachable server or a missing database is StoreUnavailableError', async () => {
+    const refused = await openMetadataStore({
+      kind: 'postgres',
+      url: 'postgres://postgres@127.0.0.1:1/ics',
+      poolSize: 1,
+    });
+    await assert.rejects(refused.ping(), StoreUnavailableError);
+    await assert.rejects(refused.migrate(), StoreUnavailableError);
+    await refused.close();
+    const base = new URL(process.env.ICS_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres');
+    base.pathname = '/ics_no_such_database';
+    const missing = await openMetadataStore({ kind: 'postgres', url: base.toString(), poolSize: 1 });
+    await assert.rejects(missing.ping(), StoreUnavailableError);
+    await assert.rejects(
+      missing.transaction(async () => undefined),
+      StoreUnavailableError,
+    );
+    await missing.close();
+  });
+});
