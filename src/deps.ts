@@ -10,11 +10,12 @@ import type { Config } from './config.js';
 import { AuditService } from './core/audit-service.js';
 import { ContentService } from './core/content-service.js';
 import { CursorCodec } from './core/cursor.js';
-import { type AccountLocks, DeletionService } from './core/deletion-service.js';
+import { DeletionService } from './core/deletion-service.js';
 import { createFaults } from './core/faults.js';
 import { HoldService } from './core/hold-service.js';
 import { InteractionService } from './core/interaction-service.js';
 import { Purger, type PurgerLogger } from './core/purger.js';
+import { StoreLocks } from './core/store-locks.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { openMetadataStore } from './metadata/open-metadata-store.js';
 
@@ -25,19 +26,6 @@ export interface Deps extends AppDeps {
   purger: Purger;
   issuer: TokenIssuer;
   close(): Promise<void>;
-}
-
-/** Within one process: one batch per account at a time. */
-export class LocalLocks implements AccountLocks {
-  readonly #held = new Set<string>();
-  async tryAcquire(account: string, name: string) {
-    const key = `${account}\0${name}`;
-    if (this.#held.has(key)) return undefined;
-    this.#held.add(key);
-    return async () => {
-      this.#held.delete(key);
-    };
-  }
 }
 
 /** The one place that picks implementations and wires the services together. */
@@ -68,7 +56,7 @@ export async function createDeps(
     const services = {
       interactions: new InteractionService({ store, cursors }, { searchWindowMs: config.limits.searchWindowMs }),
       content: new ContentService({ store, blobs: b, purger, faults }, { maxUploadBytes: config.limits.maxUploadBytes }),
-      deletion: new DeletionService({ store, purger, locks: new LocalLocks(), faults }),
+      deletion: new DeletionService({ store, purger, locks: new StoreLocks(store), faults }),
       holds: new HoldService({ store }),
       audit: new AuditService({ store }),
     };

@@ -91,6 +91,13 @@ export interface SettingRow {
   value: string;
 }
 
+export interface LeaseRow {
+  account: string;
+  name: string;
+  holder: string;
+  expires_ms: number;
+}
+
 export interface Database {
   interactions: InteractionRow;
   interaction_agents: InteractionAgentRow;
@@ -100,6 +107,7 @@ export interface Database {
   audit_heads: AuditHeadRow;
   clients: ClientRow;
   settings: SettingRow;
+  leases: LeaseRow;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

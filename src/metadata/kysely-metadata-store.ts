@@ -214,6 +214,35 @@ export class KyselyMetadataStore implements MetadataStore {
     });
   }
 
+  tryAcquireLease(lease: { account: string; name: string; holder: string; now: number; until: number }): Promise<boolean> {
+    return this.#write(async (db) => {
+      // One statement: insert, or take over only an expired lease. No row back = someone holds it.
+      const row = await db
+        .insertInto('leases')
+        .values({ account: lease.account, name: lease.name, holder: lease.holder, expires_ms: lease.until })
+        .onConflict((oc) =>
+          oc
+            .columns(['account', 'name'])
+            .doUpdateSet({ holder: lease.holder, expires_ms: lease.until })
+            .where('leases.expires_ms', '<=', lease.now),
+        )
+        .returning('holder')
+        .executeTakeFirst();
+      return row?.holder === lease.holder;
+    });
+  }
+
+  releaseLease(lease: { account: string; name: string; holder: string }): Promise<void> {
+    return this.#write(async (db) => {
+      await db
+        .deleteFrom('leases')
+        .where('account', '=', lease.account)
+        .where('name', '=', lease.name)
+        .where('holder', '=', lease.holder)
+        .execute();
+    });
+  }
+
   ping(): Promise<void> {
     return atSeam(async () => {
       await sql`select 1`.execute(this.#db);

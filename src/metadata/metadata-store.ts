@@ -113,6 +113,14 @@ export interface MetadataStore extends MetadataReader {
    */
   getOrCreateSigningSecret(candidate: string): Promise<string>;
 
+  /**
+   * Takes the account's named lease for `holder` until `until`, unless another holder's lease is
+   * still unexpired at `now`. true when taken. Serves "one delete-batch per account" across nodes.
+   */
+  tryAcquireLease(lease: { account: string; name: string; holder: string; now: number; until: number }): Promise<boolean>;
+  /** Gives the lease up if `holder` still has it. */
+  releaseLease(lease: { account: string; name: string; holder: string }): Promise<void>;
+
   /** Throws StoreUnavailableError when the database cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
