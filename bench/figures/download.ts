@@ -45,7 +45,7 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
   ];
   const results = cases.map(() => ({ ics: [] as number[], nginx: [] as number[], icsCpu: [] as number[], nginxCpu: [] as number[] }));
   let errors = 0;
-  const measure = async (c: Case, side: 'ics' | 'nginx') => {
+  const measure = async (c: Case, side: 'ics' | 'nginx', seconds = params.downloadSeconds) => {
     const base = side === 'ics' ? ics.url : typeof nginx === 'string' ? '' : nginx.url;
     const pid = side === 'ics' ? ics.pid : typeof nginx === 'string' ? 0 : nginx.pid;
     const paths = c.big ? [side === 'ics' ? big.icsPath : big.nginxPath] : smalls.map((s) => (side === 'ics' ? s.icsPath : s.nginxPath));
@@ -54,7 +54,7 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
       base,
       paths,
       connections: c.connections,
-      seconds: params.downloadSeconds,
+      seconds,
       headers: side === 'ics' ? { authorization: ics.headers.authorization } : {},
       range: c.range ? { bytes: c.range, fileSize: params.smallMiB * MiB } : undefined,
       scriptFile: join(ctx.workDir, `wrk-${side}.lua`),
@@ -66,8 +66,8 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
 
   // Warm-up (page cache, JIT), then interleaved rounds.
   for (const c of cases) {
-    await measure(c, 'ics');
-    if (!skip) await measure(c, 'nginx');
+    await measure(c, 'ics', 1);
+    if (!skip) await measure(c, 'nginx', 1);
   }
   for (let r = 0; r < params.rounds; r++) {
     for (const [i, c] of cases.entries()) {

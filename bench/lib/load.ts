@@ -119,7 +119,7 @@ end
   const out = await run('wrk', [
     '-t1',
     `-c${opts.connections}`,
-    `-d${opts.seconds}s`,
+    `-d${Math.max(1, Math.round(opts.seconds))}s`,
     '--timeout',
     '120s',
     '-s',

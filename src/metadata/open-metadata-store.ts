@@ -87,5 +87,9 @@ function createPool(config: { url: string; poolSize: number }, logger: MetadataL
   });
   // An idle client losing its connection is emitted here; unhandled, it would crash the process.
   pool.on('error', (err) => logger?.warn({ err }, 'idle PostgreSQL connection failed'));
+  // A checked-out client whose socket dies fails its query (which the caller sees) AND emits 'error'
+  // on itself, where pg-pool has no listener while the client is in use: unhandled, that event
+  // would crash the process on any database outage. The query's own error is what matters.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
