@@ -73,45 +73,47 @@ const figures: Figure[] = [];
 const info: Record<string, unknown> = {};
 try {
   ctx.log(`mode: ${params.mode}${values.quick ? '' : ' (use --quick for a run under two minutes)'}; work dir ${workDir}`);
+  // One server for every figure: the seeded database (when a figure needs it) is also where the
+  // download, upload and delete figures put their interactions, as on a server in use.
+  const dataDir = join(workDir, 'data');
   if (only.has('metadata') || only.has('search')) {
-    const dataDir = join(workDir, 'seeded');
     ctx.log(`seeding ${params.seedCount.toLocaleString('en-US')} interactions over 7 days …`);
     const seed = await seedDataset({ dataDir, count: params.seedCount });
     info.seed = seed;
     ctx.log(`  seeded in ${seed.seconds.toFixed(1)} s (${seed.contentRows} content rows)`);
-    await withIcs(dataDir, async (ics) => {
+  }
+  await withIcs(dataDir, async (ics) => {
+    const seed = info.seed as Awaited<ReturnType<typeof seedDataset>> | undefined;
+    if (seed) {
+      const mid = new Date(seed.windowStart + 3.5 * 86_400_000).toISOString();
       const page = await fetch(
-        `${ics.url}/interaction-content/interactions?start=${new Date(seed.windowStart + 3.5 * 86_400_000).toISOString()}&end=${new Date(seed.windowEnd).toISOString()}&limit=1`,
+        `${ics.url}/interaction-content/interactions?start=${mid}&end=${new Date(seed.windowEnd).toISOString()}&limit=1`,
         { headers: ics.headers },
       );
       const guid = ((await page.json()) as { items: { guid: string }[] }).items[0].guid;
       if (only.has('metadata')) figures.push(await metadataFigure(ctx, ics, guid));
       if (only.has('search')) figures.push(await searchFigure(ctx, ics, seed.windowStart));
-    });
-  }
-  if (only.has('download') || only.has('small-files') || only.has('large-upload')) {
-    await withIcs(join(workDir, 'files'), async (ics) => {
-      if (only.has('download')) figures.push(...(await downloadFigures(ctx, ics)));
-      const ingestRows = [];
-      let deleteFigure: Figure | undefined;
-      if (only.has('small-files')) {
-        const small = await smallFileFigures(ctx, ics);
-        ingestRows.push(small.ingest);
-        deleteFigure = small.delete;
-      }
-      if (only.has('large-upload')) ingestRows.push(await largeUploadRow(ctx, ics));
-      if (ingestRows.length > 0) {
-        figures.push({
-          id: 'ingest',
-          title: 'Ingest: PUT …/content/{key}',
-          yardstick: 'small files: plain durable store over HTTP; large file: cp + fsync to the same disk',
-          rows: ingestRows,
-          notes: [],
-        });
-      }
-      if (deleteFigure) figures.push(deleteFigure);
-    });
-  }
+    }
+    if (only.has('download')) figures.push(...(await downloadFigures(ctx, ics)));
+    const ingestRows = [];
+    let deleteFigure: Figure | undefined;
+    if (only.has('small-files')) {
+      const small = await smallFileFigures(ctx, ics);
+      ingestRows.push(small.ingest);
+      deleteFigure = small.delete;
+    }
+    if (only.has('large-upload')) ingestRows.push(await largeUploadRow(ctx, ics));
+    if (ingestRows.length > 0) {
+      figures.push({
+        id: 'ingest',
+        title: 'Ingest: PUT …/content/{key}',
+        yardstick: 'small files: plain durable store over HTTP; large file: cp + fsync to the same disk',
+        rows: ingestRows,
+        notes: [],
+      });
+    }
+    if (deleteFigure) figures.push(deleteFigure);
+  });
 } finally {
   if (!values.keep) rmSync(workDir, { recursive: true, force: true });
 }

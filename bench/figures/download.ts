@@ -4,7 +4,7 @@ import { type BenchContext, makeFile, MiB } from '../lib/context.js';
 import { blobKeyOf, contentPath, createInteraction, type IcsServer, uploadFile } from '../lib/ics.js';
 import { wrk } from '../lib/load.js';
 import { startNginx } from '../lib/nginx.js';
-import { cpuSeconds, sampleRss } from '../lib/proc.js';
+import { cpuSeconds, rssBytes, sampleRss } from '../lib/proc.js';
 import { type Figure, median, ratioRow, type Row } from '../lib/report.js';
 
 // Download throughput of the very same files from ICS and from nginx (sendfile), with wrk; then
@@ -82,6 +82,7 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
   }
 
   ctx.log(`  memory: 32 clients on the ${params.bigMiB} MiB file for ${params.memorySeconds} s`);
+  const idleMiB = rssBytes(ics.pid) / MiB;
   const sampler = sampleRss(ics.pid);
   const memRun = await wrk({
     base: ics.url,
@@ -129,6 +130,7 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
         },
       ],
       notes: [
+        `RSS just before the load: ${idleMiB.toFixed(0)} MiB (the server runs from source under tsx, as the bench starts it)`,
         `wrk, 32 connections, ${params.memorySeconds} s (${(memRun.bytesPerSec / 1e6).toFixed(0)} MB/s, ${memRun.requests} complete downloads); VmRSS sampled every 20 ms and VmHWM after resetting it through /proc/<pid>/clear_refs${mem.hwmBytes === undefined ? ' (reset unavailable: sampled only)' : ''}`,
       ],
     },

@@ -27,8 +27,8 @@ export async function metadataFigure(ctx: BenchContext, ics: IcsServer, guid: st
   const check = await (await fetch(`${bareUrl}${path}`)).text();
   if (check !== json) throw new Error('the bare route does not answer the same JSON');
 
-  const run = (url: string, headers?: Record<string, string>) =>
-    cannon({ url: `${url}${path}`, connections: params.metaConnections, duration: params.metaSeconds, headers });
+  const run = (url: string, headers?: Record<string, string>, seconds = params.metaSeconds) =>
+    cannon({ url: `${url}${path}`, connections: params.metaConnections, duration: seconds, headers });
   // Server CPU per request: a client-independent view (the load generator shares the two cores).
   const cpuUs = { ics: [] as number[], bare: [] as number[] };
   const icsRps: number[] = [];
@@ -38,8 +38,8 @@ export async function metadataFigure(ctx: BenchContext, ics: IcsServer, guid: st
   let failed = 0;
   try {
     // Warm-up: JIT, caches, the token verifier's first verification.
-    await run(ics.url, ics.headers);
-    await run(bareUrl);
+    await run(ics.url, ics.headers, 1);
+    await run(bareUrl, undefined, 1);
     for (let r = 0; r < params.rounds; r++) {
       const order = r % 2 === 0 ? ['ics', 'bare'] : ['bare', 'ics'];
       for (const side of order) {

@@ -30,12 +30,13 @@ export async function searchFigure(ctx: BenchContext, ics: IcsServer, windowStar
   const walkSeconds = (Date.now() - walkStarted) / 1000;
   const page1000 = `${first}&continuationToken=${encodeURIComponent(token!)}`;
 
-  const run = (path: string) => cannon({ url: `${ics.url}${path}`, connections: 1, duration: params.searchSeconds, headers: ics.headers });
+  const run = (path: string, seconds = params.searchSeconds) =>
+    cannon({ url: `${ics.url}${path}`, connections: 1, duration: seconds, headers: ics.headers });
   const p50 = { p1: [] as number[], p1000: [] as number[] };
   const p99 = { p1: [] as number[], p1000: [] as number[] };
   let failed = 0;
-  await run(first); // warm-up
-  await run(page1000);
+  await run(first, 1); // warm-up
+  await run(page1000, 1);
   for (let r = 0; r < params.rounds; r++) {
     const order = r % 2 === 0 ? (['p1', 'p1000'] as const) : (['p1000', 'p1'] as const);
     for (const page of order) {

@@ -9,9 +9,8 @@ import { S3BlobStore } from './s3-blob-store.js';
  * StoreUnavailableError that says which.
  */
 export async function openBlobStore(config: BlobConfig): Promise<BlobStore> {
-  // A copy of the credentials: the SDK annotates the object it is given, and config is frozen.
-  const credentials = config.kind === 's3' && config.credentials ? { ...config.credentials } : undefined;
-  const store = config.kind === 'fs' ? new FsBlobStore(config.root) : new S3BlobStore({ config, credentials });
+  const store =
+    config.kind === 'fs' ? new FsBlobStore(config.root) : new S3BlobStore({ config, credentials: config.credentials });
   try {
     await store.ping();
   } catch (err) {

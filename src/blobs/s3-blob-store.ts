@@ -61,7 +61,8 @@ export class S3BlobStore implements BlobStore {
       region: config.region,
       endpoint: config.endpoint,
       forcePathStyle: config.forcePathStyle,
-      credentials,
+      // A copy: the SDK annotates the object it is given, and config objects are frozen.
+      credentials: credentials && { ...credentials },
       // Recent SDKs add CRC32 checksums to every upload by default; S3-compatible servers (s3rver,
       // older MinIO, Ceph) may reject them. Checksums only where an operation requires them.
       requestChecksumCalculation: 'WHEN_REQUIRED',

@@ -121,11 +121,11 @@ describe('S3BlobStore multipart uploads', () => {
 
 describe('openBlobStore (s3)', () => {
   it('parses the helper URL into the same config', () => {
-    assert.deepEqual(loadConfig({ ICS_BLOB_URL: s3.url }).blobs, s3.config);
+    assert.deepEqual(loadConfig({ ICS_BLOB_URL: s3.url, ...s3.env }).blobs, s3.config);
   });
 
-  it('opens with credentials from the environment', async () => {
-    const store = await withEnv(s3.env, () => openBlobStore(s3.config));
+  it("opens with credentials from the SDK's default chain when the config has none", async () => {
+    const store = await withEnv(s3.env, () => openBlobStore({ ...s3.config, credentials: undefined }));
     await store.put(`env-${randomUUID()}/a/b`, Readable.from([Buffer.from('hi')]));
     await store.close();
   });
@@ -150,7 +150,7 @@ describe('openBlobStore (s3)', () => {
 
   it('fails start-up clearly when the access key is unknown', async () => {
     await assertUnavailable(
-      withEnv({ ...s3.env, AWS_ACCESS_KEY_ID: 'NOT-A-KEY' }, () => openBlobStore(s3.config)),
+      openBlobStore({ ...s3.config, credentials: { ...s3.credentials, accessKeyId: 'NOT-A-KEY' } }),
       /^blob storage is unavailable: S3 credentials were rejected or lack access to bucket '.+' at .+ \(HTTP 403\)$/,
     );
   });
@@ -169,7 +169,7 @@ describe('openBlobStore (s3)', () => {
       AWS_EC2_METADATA_DISABLED: 'true',
     };
     await assertUnavailable(
-      withEnv(none, () => openBlobStore(s3.config)),
+      withEnv(none, () => openBlobStore({ ...s3.config, credentials: undefined })),
       /no S3 credentials found/,
     );
   });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ServerProcess, startServerProcess } from '../helpers/cli.js';
-import { Api, findBytes, newMarker, START_TIMEOUT_MS, wav } from './helpers.js';
+import { Api, dataDirFor, findBytes, newMarker, START_TIMEOUT_MS, serve, wav } from './helpers.js';
 
 type Marker = ReturnType<typeof newMarker>;
 
@@ -24,6 +24,39 @@ interface Seeded {
   recording: Marker;
   /** In the interaction's connectFrom address. */
   address: Marker;
+}
+
+async function seed(api: Api): Promise<Seeded> {
+  const s = { transcript: newMarker(), recording: newMarker(), address: newMarker() };
+  const guid = await api.createInteraction({ connectFrom: `+44${s.address.text}` });
+  const turns = Array.from({ length: 40 }, (_, i) => ({
+    speaker: i % 2 ? 'agent' : 'caller',
+    text: `my reference is ${s.transcript.text}`,
+  }));
+  await api.put(guid, 'transcript', Buffer.from(JSON.stringify({ turns })), {
+    contentType: 'application/json',
+  });
+  const samples = Buffer.concat(
+    Array.from({ length: 64 }, () =>
+      Buffer.concat([randomBytes(200), s.recording.raw, Buffer.from(s.recording.text)]),
+    ),
+  );
+  await api.put(guid, 'callRecording', wav(samples), { contentType: 'audio/wav' });
+  return { guid, ...s };
+}
+
+/** A positive control: the scan does see the markers while the data exists. */
+async function assertFound(dataDir: string, markers: Marker[], where: RegExp) {
+  const hits = await findBytes(dataDir, needles(...markers));
+  assert.ok(
+    hits.some((h) => where.test(h)),
+    `expected the markers under ${where}, found: ${hits.join(', ') || 'nothing'}`,
+  );
+}
+
+async function assertGone(dataDir: string, markers: Marker[], what: string) {
+  const hits = await findBytes(dataDir, needles(...markers));
+  assert.deepEqual(hits, [], `${what}: marker bytes remain in ${hits.join(', ')}`);
 }
 
 describe('erasure: after a deletion answers, its bytes are nowhere under the data directory', () => {
@@ -42,57 +75,24 @@ describe('erasure: after a deletion answers, its bytes are nowhere under the dat
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  async function seed(): Promise<Seeded> {
-    const s = { transcript: newMarker(), recording: newMarker(), address: newMarker() };
-    const guid = await api.createInteraction({ connectFrom: `+44${s.address.text}` });
-    const turns = Array.from({ length: 40 }, (_, i) => ({
-      speaker: i % 2 ? 'agent' : 'caller',
-      text: `my reference is ${s.transcript.text}`,
-    }));
-    await api.put(guid, 'transcript', Buffer.from(JSON.stringify({ turns })), {
-      contentType: 'application/json',
-    });
-    const samples = Buffer.concat(
-      Array.from({ length: 64 }, () =>
-        Buffer.concat([randomBytes(200), s.recording.raw, Buffer.from(s.recording.text)]),
-      ),
-    );
-    await api.put(guid, 'callRecording', wav(samples), { contentType: 'audio/wav' });
-    return { guid, ...s };
-  }
-
-  /** A positive control: the scan does see the markers while the data exists. */
-  async function assertFound(markers: Marker[], where: RegExp) {
-    const hits = await findBytes(dataDir, needles(...markers));
-    assert.ok(
-      hits.some((h) => where.test(h)),
-      `expected the markers under ${where}, found: ${hits.join(', ') || 'nothing'}`,
-    );
-  }
-
-  async function assertGone(markers: Marker[], what: string) {
-    const hits = await findBytes(dataDir, needles(...markers));
-    assert.deepEqual(hits, [], `${what}: marker bytes remain in ${hits.join(', ')}`);
-  }
-
   test("DELETE content: each file's bytes are gone once its DELETE has answered", async () => {
-    const s = await seed();
-    await assertFound([s.transcript, s.recording], /^blobs\//);
+    const s = await seed(api);
+    await assertFound(dataDir, [s.transcript, s.recording], /^blobs\//);
 
     assert.equal((await api.deleteContent(s.guid, 'transcript')).status, 204);
-    await assertGone([s.transcript], 'after DELETE transcript');
+    await assertGone(dataDir, [s.transcript], 'after DELETE transcript');
     assert.equal((await api.deleteContent(s.guid, 'callRecording')).status, 204);
-    await assertGone([s.recording], 'after DELETE callRecording');
+    await assertGone(dataDir, [s.recording], 'after DELETE callRecording');
     // The interaction itself still exists (until deleted), so its address legitimately remains.
   });
 
   test("DELETE interaction: the content and the interaction's address are gone", async () => {
-    const s = await seed();
-    await assertFound([s.address], /^ics\.sqlite/);
+    const s = await seed(api);
+    await assertFound(dataDir, [s.address], /^ics\.sqlite/);
 
     assert.equal((await api.deleteInteraction(s.guid)).status, 200);
-    await assertGone([s.transcript, s.recording], 'after DELETE interaction (content)');
-    await assertGone([s.address], 'after DELETE interaction (connectFrom)');
+    await assertGone(dataDir, [s.transcript, s.recording], 'after DELETE interaction (content)');
+    await assertGone(dataDir, [s.address], 'after DELETE interaction (connectFrom)');
     assert.ok(
       !JSON.stringify(await api.audit()).includes(s.address.text),
       'the ledger never holds addresses',
@@ -100,12 +100,31 @@ describe('erasure: after a deletion answers, its bytes are nowhere under the dat
   });
 
   test('delete-batch: the content and the addresses of every deleted interaction are gone', async () => {
-    const a = await seed();
-    const b = await seed();
+    const a = await seed(api);
+    const b = await seed(api);
     const res = await api.deleteBatch([a.guid, b.guid]);
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { failures: [] });
-    await assertGone([a.transcript, a.recording, b.transcript, b.recording], 'after delete-batch (content)');
-    await assertGone([a.address, b.address], 'after delete-batch (connectFrom)');
+    await assertGone(
+      dataDir,
+      [a.transcript, a.recording, b.transcript, b.recording],
+      'after delete-batch (content)',
+    );
+    await assertGone(dataDir, [a.address, b.address], 'after delete-batch (connectFrom)');
   });
+});
+
+test('a DELETE interaction killed after its commit (delete.after-commit): after restart recovery its bytes are nowhere', async (t) => {
+  const dataDir = await dataDirFor(t);
+  const faulty = await serve(t, dataDir, { ICS_TEST_FAULTS: 'delete.after-commit' });
+  const s = await seed(await Api.connect(faulty.url, dataDir));
+  await assertFound(dataDir, [s.address], /^ics\.sqlite/);
+  const api = await Api.connect(faulty.url, dataDir);
+  await assert.rejects(api.deleteInteraction(s.guid), 'the server dies before answering');
+  assert.equal(await faulty.exited, 'SIGKILL');
+
+  const server = await serve(t, dataDir);
+  assert.equal(await api.at(server.url).interactionStatus(s.guid), 404);
+  await assertGone(dataDir, [s.transcript, s.recording], 'after recovery (content)');
+  await assertGone(dataDir, [s.address], 'after recovery (connectFrom)');
 });
