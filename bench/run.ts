@@ -32,7 +32,8 @@ const { values } = parseArgs({
 });
 const params = values.quick ? QUICK : FULL;
 const only = new Set(values.only ? values.only.split(',') : GROUPS);
-for (const o of only) if (!(GROUPS as readonly string[]).includes(o)) throw new Error(`--only takes ${GROUPS.join(', ')}`);
+for (const o of only)
+  if (!(GROUPS as readonly string[]).includes(o)) throw new Error(`--only takes ${GROUPS.join(', ')}`);
 
 const benchWork = join(ROOT, 'bench', '.work');
 const workDir = join(benchWork, `run-${process.pid}`);
@@ -72,7 +73,9 @@ const machineInfo = await machine();
 const figures: Figure[] = [];
 const info: Record<string, unknown> = {};
 try {
-  ctx.log(`mode: ${params.mode}${values.quick ? '' : ' (use --quick for a run under two minutes)'}; work dir ${workDir}`);
+  ctx.log(
+    `mode: ${params.mode}${values.quick ? '' : ' (use --quick for a run under two minutes)'}; work dir ${workDir}`,
+  );
   // One server for every figure: the seeded database (when a figure needs it) is also where the
   // download, upload and delete figures put their interactions, as on a server in use.
   const dataDir = join(workDir, 'data');
@@ -133,7 +136,11 @@ const out = [
   '',
   `ICS benchmark — ${params.mode} mode, ${result.date}, ${result.seconds} s`,
   `machine: ${result.machine.nproc} cores (${result.machine.cpu}), ${result.machine.memoryGiB} GiB, Node ${result.machine.node}, disk ${result.machine.disk}`,
-  ...(info.seed ? [`dataset: ${params.seedCount.toLocaleString('en-US')} interactions seeded in ${(info.seed as { seconds: number }).seconds.toFixed(1)} s`] : []),
+  ...(info.seed
+    ? [
+        `dataset: ${params.seedCount.toLocaleString('en-US')} interactions seeded in ${(info.seed as { seconds: number }).seconds.toFixed(1)} s`,
+      ]
+    : []),
   '',
   ...figures.map(formatFigure),
   `summary: ${summaryLine(figures)}`,
@@ -142,4 +149,6 @@ const out = [
 process.stdout.write(out.join('\n'));
 mkdirSync(benchWork, { recursive: true });
 writeFileSync(join(benchWork, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
-ctx.log(`results written to ${join(benchWork, 'results.json')}${ctx.profileDir ? `; CPU profiles in ${ctx.profileDir}` : ''}`);
+ctx.log(
+  `results written to ${join(benchWork, 'results.json')}${ctx.profileDir ? `; CPU profiles in ${ctx.profileDir}` : ''}`,
+);

@@ -27,7 +27,12 @@ export interface SeedResult {
 const BATCH = 20_000;
 const AGENTS = 50;
 
-export async function seedDataset(opts: { dataDir: string; count: number; days?: number; endMs?: number }): Promise<SeedResult> {
+export async function seedDataset(opts: {
+  dataDir: string;
+  count: number;
+  days?: number;
+  endMs?: number;
+}): Promise<SeedResult> {
   const started = process.hrtime.bigint();
   const path = join(resolve(opts.dataDir), 'ics.sqlite');
   const store = await openMetadataStore({ kind: 'sqlite', path });
@@ -44,12 +49,16 @@ export async function seedDataset(opts: { dataDir: string; count: number; days?:
   db.pragma('cache_size = -262144'); // 256 MiB while loading
   const insertRow = (table: string, sample: object) => {
     const cols = Object.keys(sample);
-    return db.prepare(`insert into ${table} (${cols.join(', ')}) values (${cols.map((c) => `@${c}`).join(', ')})`);
+    return db.prepare(
+      `insert into ${table} (${cols.join(', ')}) values (${cols.map((c) => `@${c}`).join(', ')})`,
+    );
   };
 
   let insertInteraction: Sqlite.Statement | undefined;
   let insertContent: Sqlite.Statement | undefined;
-  const insertAgent = db.prepare('insert into interaction_agents (account, agent_id, start_ms, guid) values (?, ?, ?, ?)');
+  const insertAgent = db.prepare(
+    'insert into interaction_agents (account, agent_id, start_ms, guid) values (?, ?, ?, ?)',
+  );
   const fakeSha = createHash('sha256').update('bench').digest('hex');
   let contentRows = 0;
 
@@ -57,7 +66,8 @@ export async function seedDataset(opts: { dataDir: string; count: number; days?:
     for (let i = from; i < to; i++) {
       const start = Math.floor(windowStart + i * step);
       const guid = uuidv7({ msecs: start });
-      const agents = i % 4 === 0 ? [`agent-${i % AGENTS}`, `agent-${(i + 7) % AGENTS}`] : [`agent-${i % AGENTS}`];
+      const agents =
+        i % 4 === 0 ? [`agent-${i % AGENTS}`, `agent-${(i + 7) % AGENTS}`] : [`agent-${i % AGENTS}`];
       const rec: Omit<InteractionRecord, 'contentCount' | 'legalHold'> = {
         account: 'default',
         guid,
@@ -68,8 +78,11 @@ export async function seedDataset(opts: { dataDir: string; count: number; days?:
         handlingAgents: agents,
         createdAt: start,
       };
-      const items: ContentRecord[] = [content(guid, 'callRecording', 'audio/wav', 480_000 + (i % 1000), start, fakeSha)];
-      if (i % 3 === 0) items.push(content(guid, 'transcript', 'application/json', 4_000 + (i % 500), start, fakeSha));
+      const items: ContentRecord[] = [
+        content(guid, 'callRecording', 'audio/wav', 480_000 + (i % 1000), start, fakeSha),
+      ];
+      if (i % 3 === 0)
+        items.push(content(guid, 'transcript', 'application/json', 4_000 + (i % 500), start, fakeSha));
       const row = { ...fromInteraction(rec), content_count: items.length };
       insertInteraction ??= insertRow('interactions', row);
       insertInteraction.run(row);
@@ -89,7 +102,14 @@ export async function seedDataset(opts: { dataDir: string; count: number; days?:
   return { count: opts.count, contentRows, windowStart, windowEnd, seconds };
 }
 
-function content(guid: string, type: 'callRecording' | 'transcript', mediaType: string, length: number, at: number, sha256: string): ContentRecord {
+function content(
+  guid: string,
+  type: 'callRecording' | 'transcript',
+  mediaType: string,
+  length: number,
+  at: number,
+  sha256: string,
+): ContentRecord {
   return {
     account: 'default',
     guid,
@@ -107,8 +127,12 @@ function content(guid: string, type: 'callRecording' | 'transcript', mediaType: 
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
-  const { values } = parseArgs({ options: { dir: { type: 'string' }, count: { type: 'string', default: '1000000' } } });
+  const { values } = parseArgs({
+    options: { dir: { type: 'string' }, count: { type: 'string', default: '1000000' } },
+  });
   if (!values.dir) throw new Error('usage: seed-dataset.ts --dir <data-dir> [--count N]');
   const r = await seedDataset({ dataDir: values.dir, count: Number(values.count) });
-  process.stdout.write(`seeded ${r.count} interactions (${r.contentRows} content rows) in ${r.seconds.toFixed(1)} s\n`);
+  process.stdout.write(
+    `seeded ${r.count} interactions (${r.contentRows} content rows) in ${r.seconds.toFixed(1)} s\n`,
+  );
 }

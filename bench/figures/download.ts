@@ -1,11 +1,11 @@
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { type BenchContext, makeFile, MiB } from '../lib/context.js';
+import { join } from 'node:path';
+import { type BenchContext, MiB, makeFile } from '../lib/context.js';
 import { blobKeyOf, contentPath, createInteraction, type IcsServer, uploadFile } from '../lib/ics.js';
 import { wrk } from '../lib/load.js';
 import { startNginx } from '../lib/nginx.js';
 import { cpuSeconds, rssBytes, sampleRss } from '../lib/proc.js';
-import { type Figure, median, ratioRow, type Row } from '../lib/report.js';
+import { type Figure, median, type Row, ratioRow } from '../lib/report.js';
 
 // Download throughput of the very same files from ICS and from nginx (sendfile), with wrk; then
 // ICS's peak RSS while 32 clients download the 256 MiB recording.
@@ -41,14 +41,26 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
   const cases: Case[] = [
     { name: `1 client, ${params.bigMiB} MiB file`, connections: 1, big: true },
     { name: `32 clients, ${params.smallMiB} MiB files, full`, connections: 32, big: false },
-    { name: `32 clients, ${params.smallMiB} MiB files, 1 MiB Range`, connections: 32, big: false, range: MiB },
+    {
+      name: `32 clients, ${params.smallMiB} MiB files, 1 MiB Range`,
+      connections: 32,
+      big: false,
+      range: MiB,
+    },
   ];
-  const results = cases.map(() => ({ ics: [] as number[], nginx: [] as number[], icsCpu: [] as number[], nginxCpu: [] as number[] }));
+  const results = cases.map(() => ({
+    ics: [] as number[],
+    nginx: [] as number[],
+    icsCpu: [] as number[],
+    nginxCpu: [] as number[],
+  }));
   let errors = 0;
   const measure = async (c: Case, side: 'ics' | 'nginx', seconds = params.downloadSeconds) => {
     const base = side === 'ics' ? ics.url : typeof nginx === 'string' ? '' : nginx.url;
     const pid = side === 'ics' ? ics.pid : typeof nginx === 'string' ? 0 : nginx.pid;
-    const paths = c.big ? [side === 'ics' ? big.icsPath : big.nginxPath] : smalls.map((s) => (side === 'ics' ? s.icsPath : s.nginxPath));
+    const paths = c.big
+      ? [side === 'ics' ? big.icsPath : big.nginxPath]
+      : smalls.map((s) => (side === 'ics' ? s.icsPath : s.nginxPath));
     const cpu0 = cpuSeconds(pid);
     const out = await wrk({
       base,
@@ -96,7 +108,13 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
   if (typeof nginx !== 'string') await nginx.stop();
 
   const rows: Row[] = cases.map((c, i) =>
-    ratioRow({ measure: c.name, unit: 'MB/s', ics: results[i].ics, yardstick: skip ? undefined : results[i].nginx, min: 0.8 }),
+    ratioRow({
+      measure: c.name,
+      unit: 'MB/s',
+      ics: results[i].ics,
+      yardstick: skip ? undefined : results[i].nginx,
+      min: 0.8,
+    }),
   );
   const cpuNotes = cases.map(
     (c, i) =>
@@ -107,7 +125,9 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
     {
       id: 'download',
       title: 'Download throughput (same files, same client)',
-      yardstick: skip ? `nginx — skipped: ${skip}` : 'nginx (Debian nginx-light), sendfile on, 1 worker, serving the ICS blob files',
+      yardstick: skip
+        ? `nginx — skipped: ${skip}`
+        : 'nginx (Debian nginx-light), sendfile on, 1 worker, serving the ICS blob files',
       rows,
       notes: [
         `wrk, 1 thread, ${params.downloadSeconds} s per run, ${params.rounds} interleaved rounds after a warm-up; MB = 10^6 bytes; files in page cache`,

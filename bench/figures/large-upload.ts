@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BenchContext, makeFile, MiB } from '../lib/context.js';
+import { type BenchContext, MiB, makeFile } from '../lib/context.js';
 import { createInteraction, deleteInteraction, type IcsServer, uploadFile } from '../lib/ics.js';
 import { run } from '../lib/proc.js';
-import { ratioRow, type Row } from '../lib/report.js';
+import { type Row, ratioRow } from '../lib/report.js';
 
 // One large upload: curl streams the file to ICS (SHA-256 on the way, fsync before the answer)
 // against `cp` of the same bytes to the same disk followed by `sync <file>` (fsync), so that both

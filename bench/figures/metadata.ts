@@ -20,10 +20,14 @@ export async function metadataFigure(ctx: BenchContext, ics: IcsServer, guid: st
 
   const port = await freePort();
   const bareUrl = `http://127.0.0.1:${port}`;
-  const bare = await startBackground(process.execPath, ['--import', 'tsx', 'bench/servers/bare.ts', jsonFile, String(port)], {
-    cwd: ROOT,
-    ready: async () => (await fetch(`${bareUrl}/healthz`)).ok,
-  });
+  const bare = await startBackground(
+    process.execPath,
+    ['--import', 'tsx', 'bench/servers/bare.ts', jsonFile, String(port)],
+    {
+      cwd: ROOT,
+      ready: async () => (await fetch(`${bareUrl}/healthz`)).ok,
+    },
+  );
   const check = await (await fetch(`${bareUrl}${path}`)).text();
   if (check !== json) throw new Error('the bare route does not answer the same JSON');
 

@@ -22,10 +22,14 @@ export async function searchFigure(ctx: BenchContext, ics: IcsServer, windowStar
     const url = `${ics.url}${first}${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`;
     const res = await fetch(url, { headers: ics.headers });
     if (!res.ok) throw new Error(`search page ${pages + 1}: ${res.status} ${await res.text()}`);
-    const body = (await res.json()) as { items: { guid: string }[]; meta: { nextContinuationToken: string | null } };
+    const body = (await res.json()) as {
+      items: { guid: string }[];
+      meta: { nextContinuationToken: string | null };
+    };
     if (pages === 0) firstGuid = body.items[0]?.guid ?? '';
     token = body.meta.nextContinuationToken;
-    if (!token) throw new Error(`the window has only ${pages + 1} pages; page 1000 needs at least 99,901 interactions`);
+    if (!token)
+      throw new Error(`the window has only ${pages + 1} pages; page 1000 needs at least 99,901 interactions`);
   }
   const walkSeconds = (Date.now() - walkStarted) / 1000;
   const page1000 = `${first}&continuationToken=${encodeURIComponent(token!)}`;

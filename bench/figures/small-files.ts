@@ -5,7 +5,7 @@ import type { BenchContext } from '../lib/context.js';
 import { API, contentPath, type IcsServer, interactionBody, ROOT } from '../lib/ics.js';
 import { cannon } from '../lib/load.js';
 import { freePort, startBackground } from '../lib/proc.js';
-import { type Figure, ratioRow, type Row } from '../lib/report.js';
+import { type Figure, type Row, ratioRow } from '../lib/report.js';
 
 // Small files over HTTP, same client and concurrency on both sides:
 //   ingest  PUT of 64 KiB bodies: ICS (into interactions created beforehand, untimed) against the
@@ -16,7 +16,10 @@ import { type Figure, ratioRow, type Row } from '../lib/report.js';
 
 const BODY = Buffer.alloc(64 * 1024, 0x5a);
 
-export async function smallFileFigures(ctx: BenchContext, ics: IcsServer): Promise<{ ingest: Row; delete: Figure }> {
+export async function smallFileFigures(
+  ctx: BenchContext,
+  ics: IcsServer,
+): Promise<{ ingest: Row; delete: Figure }> {
   const { params } = ctx;
   const n = params.smallUploads;
   const c = params.writeConnections;
@@ -24,10 +27,14 @@ export async function smallFileFigures(ctx: BenchContext, ics: IcsServer): Promi
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const plainUrl = `http://127.0.0.1:${port}`;
-  const plain = await startBackground(process.execPath, ['--import', 'tsx', 'bench/servers/plain-store.ts', dir, String(port)], {
-    cwd: ROOT,
-    ready: async () => (await fetch(`${plainUrl}/healthz`)).ok,
-  });
+  const plain = await startBackground(
+    process.execPath,
+    ['--import', 'tsx', 'bench/servers/plain-store.ts', dir, String(port)],
+    {
+      cwd: ROOT,
+      ready: async () => (await fetch(`${plainUrl}/healthz`)).ok,
+    },
+  );
 
   const putIcs: number[] = [];
   const putPlain: number[] = [];
@@ -70,11 +77,31 @@ export async function smallFileFigures(ctx: BenchContext, ics: IcsServer): Promi
               body: BODY,
               nextPath: sequence(icsPaths),
             })
-          : cannon({ url: plainUrl, connections: c, amount: n, method: 'PUT', body: BODY, nextPath: sequence(plainPaths) });
+          : cannon({
+              url: plainUrl,
+              connections: c,
+              amount: n,
+              method: 'PUT',
+              body: BODY,
+              nextPath: sequence(plainPaths),
+            });
       const del = (side: 'ics' | 'plain') =>
         side === 'ics'
-          ? cannon({ url: ics.url, connections: c, amount: n, method: 'DELETE', headers: ics.headers, nextPath: sequence(icsPaths) })
-          : cannon({ url: plainUrl, connections: c, amount: n, method: 'DELETE', nextPath: sequence(plainPaths) });
+          ? cannon({
+              url: ics.url,
+              connections: c,
+              amount: n,
+              method: 'DELETE',
+              headers: ics.headers,
+              nextPath: sequence(icsPaths),
+            })
+          : cannon({
+              url: plainUrl,
+              connections: c,
+              amount: n,
+              method: 'DELETE',
+              nextPath: sequence(plainPaths),
+            });
 
       const order: ('ics' | 'plain')[] = r % 2 === 0 ? ['ics', 'plain'] : ['plain', 'ics'];
       for (const side of order) {
@@ -104,7 +131,8 @@ export async function smallFileFigures(ctx: BenchContext, ics: IcsServer): Promi
     delete: {
       id: 'delete',
       title: 'Delete: content deletes/s of 64 KiB files, durable',
-      yardstick: 'plain store over node:http: unlink + directory fsync + one-row DELETE in its own transaction (WAL, synchronous=FULL)',
+      yardstick:
+        'plain store over node:http: unlink + directory fsync + one-row DELETE in its own transaction (WAL, synchronous=FULL)',
       rows: [ratioRow({ measure: 'deletes', unit: 'deletes/s', ics: delIcs, yardstick: delPlain, min: 0.5 })],
       notes: [
         `HTTP on both sides, autocannon, ${c} connections, ${n} deletes per round, ${params.rounds} interleaved rounds`,

@@ -25,7 +25,11 @@ export interface IcsServer {
  * Starts `ics serve`; with `profileDir` the process writes a V8 CPU profile there when it stops.
  * `root` runs another checkout's sources (for before/after figures; it needs node_modules).
  */
-export async function startIcs(opts: { dataDir: string; profileDir?: string; root?: string }): Promise<IcsServer> {
+export async function startIcs(opts: {
+  dataDir: string;
+  profileDir?: string;
+  root?: string;
+}): Promise<IcsServer> {
   const dataDir = resolve(opts.dataDir);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -35,7 +39,13 @@ export async function startIcs(opts: { dataDir: string; profileDir?: string; roo
     [...prof, '--import', 'tsx', 'src/cli/entry.ts', 'serve'],
     {
       cwd: opts.root ?? ROOT,
-      env: { ...process.env, ICS_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ICS_LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        ICS_DATA_DIR: dataDir,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        ICS_LOG_LEVEL: 'warn',
+      },
       ready: async () => (await fetch(`${url}/healthz`)).ok,
     },
   );
@@ -46,7 +56,11 @@ export async function startIcs(opts: { dataDir: string; profileDir?: string; roo
   const res = await fetch(`${url}/Auth/connect/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    }),
   });
   if (!res.ok) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
   const token = ((await res.json()) as { access_token: string }).access_token;
@@ -90,27 +104,46 @@ export async function createInteraction(ics: IcsServer, guid: string): Promise<v
   if (res.status !== 201) throw new Error(`create ${guid}: ${res.status} ${await res.text()}`);
 }
 
-export const contentPath = (guid: string, key = 'callRecording') => `${API}/interactions/${guid}/content/${key}`;
+export const contentPath = (guid: string, key = 'callRecording') =>
+  `${API}/interactions/${guid}/content/${key}`;
 
 /**
  * Uploads a file with curl (it streams from disk, as a real client would) and returns curl's own
  * transfer time in seconds.
  */
-export async function uploadFile(ics: IcsServer, guid: string, file: string, key = 'callRecording'): Promise<number> {
+export async function uploadFile(
+  ics: IcsServer,
+  guid: string,
+  file: string,
+  key = 'callRecording',
+): Promise<number> {
   const out = await run('curl', [
-    '-sS', '-f', '-o', '/dev/null', '-w', '%{time_total}',
-    '-T', file,
-    '-H', `authorization: ${ics.headers.authorization}`,
-    '-H', `accept: ${ACCEPT}`,
-    '-H', 'content-type: audio/wav',
-    '-H', 'expect:', // no 100-continue round trip
+    '-sS',
+    '-f',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{time_total}',
+    '-T',
+    file,
+    '-H',
+    `authorization: ${ics.headers.authorization}`,
+    '-H',
+    `accept: ${ACCEPT}`,
+    '-H',
+    'content-type: audio/wav',
+    '-H',
+    'expect:', // no 100-continue round trip
     `${ics.url}${contentPath(guid, key)}`,
   ]);
   return Number(out);
 }
 
 export async function deleteInteraction(ics: IcsServer, guid: string): Promise<void> {
-  const res = await fetch(`${ics.url}${API}/interactions/${guid}`, { method: 'DELETE', headers: ics.headers });
+  const res = await fetch(`${ics.url}${API}/interactions/${guid}`, {
+    method: 'DELETE',
+    headers: ics.headers,
+  });
   await res.arrayBuffer();
 }
 
@@ -118,9 +151,9 @@ export async function deleteInteraction(ics: IcsServer, guid: string): Promise<v
 export function blobKeyOf(ics: IcsServer, guid: string, key = 'callRecording'): string {
   const db = new Sqlite(join(ics.dataDir, 'ics.sqlite'), { readonly: true });
   try {
-    const row = db.prepare('select blob_key from contents where guid = ? and content_key = ?').get(guid, key) as
-      | { blob_key: string }
-      | undefined;
+    const row = db
+      .prepare('select blob_key from contents where guid = ? and content_key = ?')
+      .get(guid, key) as { blob_key: string } | undefined;
     if (!row) throw new Error(`no content row for ${guid}/${key}`);
     return row.blob_key;
   } finally {

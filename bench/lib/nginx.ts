@@ -12,7 +12,11 @@ export interface Nginx {
 }
 
 /** Starts nginx over `root`, or returns the reason it cannot (missing and not installable). */
-export async function startNginx(root: string, workDir: string, log: (s: string) => void): Promise<Nginx | string> {
+export async function startNginx(
+  root: string,
+  workDir: string,
+  log: (s: string) => void,
+): Promise<Nginx | string> {
   const missing = ensureDebianTool('nginx', 'nginx-light', log);
   if (missing) return missing;
   const dir = join(workDir, 'nginx');

@@ -88,7 +88,14 @@ export function formatFigure(f: Figure): string {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  const out = [`### ${f.title}`, `Yardstick: ${f.yardstick}`, '', line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
+  const out = [
+    `### ${f.title}`,
+    `Yardstick: ${f.yardstick}`,
+    '',
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...body.map(line),
+  ];
   for (const r of f.rows) if (r.note) out.push(`  ${r.measure}: ${r.note}`);
   for (const n of f.notes) out.push(`  note: ${n}`);
   return `${out.join('\n')}\n`;

@@ -17,7 +17,9 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('foreign_keys = ON');
 db.pragma('secure_delete = ON');
-db.exec('create table if not exists files (account text not null, name text not null, length integer not null, primary key (account, name))');
+db.exec(
+  'create table if not exists files (account text not null, name text not null, length integer not null, primary key (account, name))',
+);
 const insert = db.prepare('insert into files (account, name, length) values (?, ?, ?)');
 const remove = db.prepare('delete from files where account = ? and name = ?');
 const files = join(dir, 'files');
@@ -68,6 +70,10 @@ const server = createServer((req, res) => {
 });
 server.keepAliveTimeout = 60_000;
 server.listen(Number(port), '127.0.0.1');
-const stop = () => server.close(() => (db.close(), process.exit(0)));
+const stop = () =>
+  server.close(() => {
+    db.close();
+    process.exit(0);
+  });
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

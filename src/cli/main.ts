@@ -1,10 +1,4 @@
 import { ConfigError } from '../config.js';
-import { auditCommand } from './audit.js';
-import { clientsCommand } from './clients.js';
-import { migrateCommand } from './migrate.js';
-import { seedCommand } from './seed.js';
-import { serveCommand } from './serve.js';
-import { verifyCommand } from './verify.js';
 
 export const USAGE = `Usage: ics <command> [options]
 
@@ -22,13 +16,16 @@ Configuration comes from the environment (see README: PORT, HOST, ICS_DATA_DIR, 
 
 export class UsageError extends Error {}
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number | undefined>> = {
-  serve: serveCommand,
-  migrate: migrateCommand,
-  clients: clientsCommand,
-  seed: seedCommand,
-  verify: verifyCommand,
-  audit: auditCommand,
+type Command = (args: string[]) => Promise<number | undefined>;
+
+// Loaded on demand: `ics clients list` need not load the HTTP server, the AWS SDK and the rest.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve.js')).serveCommand,
+  migrate: async () => (await import('./migrate.js')).migrateCommand,
+  clients: async () => (await import('./clients.js')).clientsCommand,
+  seed: async () => (await import('./seed.js')).seedCommand,
+  verify: async () => (await import('./verify.js')).verifyCommand,
+  audit: async () => (await import('./audit.js')).auditCommand,
 };
 
 /** Runs one command; returns the exit code. Errors become one clear line on stderr. */
@@ -38,12 +35,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     process.stderr.write(`ics: unknown command '${name}' (try: ics --help)\n`);
     return 2;
   }
   try {
+    const command = await load();
     return (await command(rest)) ?? 0;
   } catch (err) {
     if (err instanceof ConfigError) {

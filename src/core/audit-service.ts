@@ -44,6 +44,16 @@ export class AuditService {
         expected = { seq: last.seq + 1, prevHash: last.hash };
         afterSeq = last.seq;
       }
+      // The head is written with every append; a ledger whose newest entries were removed (or a
+      // head that was edited) no longer ends where its head says.
+      if (!problem) {
+        const head = await this.deps.store.getAuditHead(account);
+        const lastSeq = expected.seq - 1;
+        if (!head) problem = { seq: lastSeq, problem: 'the ledger has no head record' };
+        else if (head.seq !== lastSeq || (lastSeq > 0 && head.hash !== expected.prevHash)) {
+          problem = { seq: Math.min(head.seq, lastSeq) + 1, problem: `the head records seq ${head.seq} but the ledger ends at seq ${lastSeq}` };
+        }
+      }
       reports.push({ account, entries: count, break: problem });
     }
     return reports;

@@ -118,6 +118,7 @@ export const AuditQuery = Type.Object({
 export const AuditEntryBody = Type.Object({
   seq: Type.Integer(),
   at: Type.String({ format: 'date-time' }),
+  atMs: Type.Integer({ description: 'The exact time (epoch ms) the entry hash covers' }),
   actor: Type.Object({ clientId: Type.Union([Type.String(), Type.Null()]), subject: Type.Union([Type.String(), Type.Null()]) }),
   action: Type.String(),
   guid: Type.String(),

@@ -39,6 +39,7 @@ export function auditEntry(e: AuditEntry) {
   return {
     seq: e.seq,
     at: formatTime(e.at),
+    atMs: e.at,
     actor: { clientId: e.actorClientId, subject: e.actorSubject },
     action: e.action,
     guid: e.guid,

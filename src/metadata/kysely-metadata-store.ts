@@ -127,9 +127,25 @@ export class KyselyMetadataStore implements MetadataStore {
 
   listAuditAccounts(): Promise<string[]> {
     return atSeam(async () => {
-      // One head row per account that has a ledger.
-      const rows = await this.#db.selectFrom('audit_heads').select('account').orderBy('account').execute();
+      // Heads and entries both: an account whose head row was removed must still be checked.
+      const rows = await this.#db
+        .selectFrom('audit_heads')
+        .select('account')
+        .union(this.#db.selectFrom('audit_log').select('account').distinct())
+        .orderBy('account')
+        .execute();
       return rows.map((r) => r.account);
+    });
+  }
+
+  getAuditHead(account: string): Promise<{ seq: number; hash: string } | undefined> {
+    return atSeam(async () => {
+      const row = await this.#db
+        .selectFrom('audit_heads')
+        .select(['last_seq', 'last_hash'])
+        .where('account', '=', account)
+        .executeTakeFirst();
+      return row && { seq: Number(row.last_seq), hash: row.last_hash };
     });
   }
 

@@ -91,8 +91,10 @@ export interface MetadataStore extends MetadataReader {
 
   /** Audit entries in seq order. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
-  /** Accounts that have at least one audit entry. */
+  /** Accounts that have a ledger (an entry or a head). */
   listAuditAccounts(): Promise<string[]>;
+  /** The account's ledger head: the seq and hash of its newest entry, kept apart from the entries. */
+  getAuditHead(account: string): Promise<{ seq: number; hash: string } | undefined>;
 
   /** Every content row, keyset paged by (account, guid, contentKey), for verify. */
   listAllContent(opts: { limit: number; after?: { account: string; guid: string; contentKey: string } }): Promise<

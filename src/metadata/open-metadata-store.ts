@@ -61,6 +61,9 @@ function openSqlite(path: string, logger: MetadataLogger | undefined): Sqlite.Da
     db.pragma('foreign_keys = ON');
     // Deleted rows are overwritten with zeros, so erased metadata does not linger in free pages.
     db.pragma('secure_delete = ON');
+    // A crash between a deletion's commit and its WAL scrub leaves old page images in the WAL; a
+    // TRUNCATE checkpoint at open finishes that scrub (a busy WAL, held by another process, is fine).
+    db.pragma('wal_checkpoint(TRUNCATE)');
     return db;
   } catch (err) {
     db.close();

@@ -150,4 +150,22 @@ describe('ics verify and ics audit verify', { concurrency: 3 }, () => {
     assert.equal(report.ok, false);
     assert.deepEqual(report.accounts[0].break, { seq: 3, problem: 'expected seq 3, found 4' });
   });
+
+  test('ics audit verify: removing the newest entries is detected through the head (exit 1)', async (t) => {
+    const dir = await copyOfBase(t);
+    const db = new Sqlite(join(dir, 'ics.sqlite'));
+    let last: number;
+    try {
+      last = (db.prepare("select max(seq) as m from audit_log where account = 'default'").get() as { m: number }).m;
+      assert.ok(last >= 2);
+      db.prepare("delete from audit_log where account = 'default' and seq = ?").run(last);
+    } finally {
+      db.close();
+    }
+    const res = await cli(dir, ['audit', 'verify', '--json']);
+    assert.equal(res.code, 1);
+    const report = JSON.parse(res.stdout) as { accounts: { break?: { seq: number; problem: string } }[] };
+    assert.equal(report.accounts[0].break?.seq, last);
+    assert.match(report.accounts[0].break?.problem ?? '', /head records seq/);
+  });
 });
