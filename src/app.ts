@@ -67,7 +67,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       info: {
         title: 'ICS — Interaction Content API',
         version: '3',
-        description: 'VCC-compatible Interaction Content API with ingestion, legal holds and an audit ledger.',
+        description:
+          'VCC-compatible Interaction Content API with ingestion, legal holds and an audit ledger.',
       },
       components: {
         securitySchemes: {

@@ -3,7 +3,9 @@ import { isAbsolute, join, resolve } from 'node:path';
 // The only reader of process.env. loadConfig is pure: env in, frozen Config out, or one ConfigError
 // that lists every problem at once.
 
-export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize: number };
+export type DatabaseConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string; poolSize: number };
 
 export type BlobConfig =
   | { kind: 'fs'; root: string }
@@ -57,7 +59,19 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
 
 /** Parses "5368709120", "512MiB", "5g". */
 export function parseSize(text: string): number | undefined {
@@ -88,25 +102,36 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const port = int('PORT', 8080, 0, 65535);
   const host = str('HOST', '127.0.0.1');
 
-  const database = parseDatabase(env.ICS_DATABASE_URL, dataDir, int('ICS_DATABASE_POOL_SIZE', 10, 1, 1000), problems);
+  const database = parseDatabase(
+    env.ICS_DATABASE_URL,
+    dataDir,
+    int('ICS_DATABASE_POOL_SIZE', 10, 1, 1000),
+    problems,
+  );
   const blobs = parseBlobs(env, dataDir, problems);
 
   let maxUploadBytes = 5 * 1024 ** 3;
   if (env.ICS_MAX_UPLOAD_BYTES) {
     const n = parseSize(env.ICS_MAX_UPLOAD_BYTES);
-    if (n === undefined || n < 1) problems.push(`ICS_MAX_UPLOAD_BYTES must be a size such as 5368709120 or 512MiB (got '${env.ICS_MAX_UPLOAD_BYTES}')`);
+    if (n === undefined || n < 1)
+      problems.push(
+        `ICS_MAX_UPLOAD_BYTES must be a size such as 5368709120 or 512MiB (got '${env.ICS_MAX_UPLOAD_BYTES}')`,
+      );
     else maxUploadBytes = n;
   }
   const searchWindowDays = int('ICS_SEARCH_WINDOW_DAYS', 7, 0, 36500);
   const tokenTtlSeconds = int('ICS_TOKEN_TTL_SECONDS', 7200, 60, 86400 * 7);
 
   const tokenSecret = env.ICS_TOKEN_SECRET || undefined;
-  if (tokenSecret !== undefined && tokenSecret.length < 32) problems.push('ICS_TOKEN_SECRET must be at least 32 characters');
+  if (tokenSecret !== undefined && tokenSecret.length < 32)
+    problems.push('ICS_TOKEN_SECRET must be at least 32 characters');
 
   const oidc = parseOidc(env, problems);
   const logLevel = str('ICS_LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    problems.push(`ICS_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got '${logLevel}')`);
+    problems.push(
+      `ICS_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got '${logLevel}')`,
+    );
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -122,7 +147,12 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   });
 }
 
-function parseDatabase(raw: string | undefined, dataDir: string, poolSize: number, problems: string[]): DatabaseConfig {
+function parseDatabase(
+  raw: string | undefined,
+  dataDir: string,
+  poolSize: number,
+  problems: string[],
+): DatabaseConfig {
   if (!raw) return { kind: 'sqlite', path: join(dataDir, 'ics.sqlite') };
   if (/^postgres(ql)?:\/\//.test(raw)) {
     try {
@@ -137,7 +167,9 @@ function parseDatabase(raw: string | undefined, dataDir: string, poolSize: numbe
     if (!path) problems.push('ICS_DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/ics.sqlite');
     return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(path) };
   }
-  problems.push(`ICS_DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got '${redact(raw)}')`);
+  problems.push(
+    `ICS_DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got '${redact(raw)}')`,
+  );
   return { kind: 'sqlite', path: join(dataDir, 'ics.sqlite') };
 }
 
@@ -158,11 +190,14 @@ function parseBlobs(env: Env, dataDir: string, problems: string[]): BlobConfig {
       return { kind: 'fs', root: join(dataDir, 'blobs') };
     }
     const bucket = url.hostname;
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`ICS_BLOB_URL bucket name '${bucket}' is not valid`);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+      problems.push(`ICS_BLOB_URL bucket name '${bucket}' is not valid`);
     const endpoint = url.searchParams.get('endpoint') ?? undefined;
-    if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) problems.push('ICS_BLOB_URL endpoint must be an http(s) URL');
+    if (endpoint !== undefined && !/^https?:\/\//.test(endpoint))
+      problems.push('ICS_BLOB_URL endpoint must be an http(s) URL');
     const fps = url.searchParams.get('forcePathStyle');
-    if (fps !== null && fps !== 'true' && fps !== 'false') problems.push('ICS_BLOB_URL forcePathStyle must be true or false');
+    if (fps !== null && fps !== 'true' && fps !== 'false')
+      problems.push('ICS_BLOB_URL forcePathStyle must be true or false');
     const prefix = url.pathname.replace(/^\/+/, '').replace(/\/*$/, '');
     return {
       kind: 's3',
@@ -186,7 +221,11 @@ function awsCredentials(env: Env, problems: string[]) {
     problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together');
     return undefined;
   }
-  return { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN && { sessionToken: env.AWS_SESSION_TOKEN }) };
+  return {
+    accessKeyId,
+    secretAccessKey,
+    ...(env.AWS_SESSION_TOKEN && { sessionToken: env.AWS_SESSION_TOKEN }),
+  };
 }
 
 function parseOidc(env: Env, problems: string[]): OidcConfig | undefined {

@@ -54,8 +54,14 @@ export async function createDeps(
     });
     const cursors = new CursorCodec(secret);
     const services = {
-      interactions: new InteractionService({ store, cursors }, { searchWindowMs: config.limits.searchWindowMs }),
-      content: new ContentService({ store, blobs: b, purger, faults }, { maxUploadBytes: config.limits.maxUploadBytes }),
+      interactions: new InteractionService(
+        { store, cursors },
+        { searchWindowMs: config.limits.searchWindowMs },
+      ),
+      content: new ContentService(
+        { store, blobs: b, purger, faults },
+        { maxUploadBytes: config.limits.maxUploadBytes },
+      ),
       deletion: new DeletionService({ store, purger, locks: new StoreLocks(store), faults }),
       holds: new HoldService({ store }),
       audit: new AuditService({ store }),

@@ -15,7 +15,9 @@ export interface RunningServer {
 }
 
 /** loadConfig → createDeps → recover → buildApp → listen. The caller owns signals. */
-export async function startServer(env: Record<string, string | undefined> = process.env): Promise<RunningServer> {
+export async function startServer(
+  env: Record<string, string | undefined> = process.env,
+): Promise<RunningServer> {
   const config = loadConfig(env);
   await mkdir(config.dataDir, { recursive: true });
   const logger = { level: config.logLevel, redact: ['req.headers.authorization'] };
@@ -62,7 +64,11 @@ async function recover(deps: Deps, app: FastifyInstance) {
 /** First start with no API clients: one client for account `default`, shown once, kept 0600. */
 async function bootstrapClient(config: Config, deps: Deps, app: FastifyInstance) {
   if ((await deps.store.countClients()) > 0) return;
-  const client = await addClient(deps.store, { account: 'default', scopes: SCOPES.join(' '), name: 'bootstrap' });
+  const client = await addClient(deps.store, {
+    account: 'default',
+    scopes: SCOPES.join(' '),
+    name: 'bootstrap',
+  });
   const file = join(config.dataDir, 'bootstrap-client.json');
   await writeFile(file, `${JSON.stringify(client, null, 2)}\n`, { mode: 0o600 });
   await chmod(file, 0o600);

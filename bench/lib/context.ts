@@ -36,7 +36,7 @@ export const QUICK: Params = {
   bigMiB: 256,
   smallMiB: 16,
   smallFiles: 8,
-  smallUploads: 150,
+  smallUploads: 100,
   writeConnections: 8,
   largeUploadMiB: 256,
 };

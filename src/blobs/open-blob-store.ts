@@ -10,7 +10,9 @@ import { S3BlobStore } from './s3-blob-store.js';
  */
 export async function openBlobStore(config: BlobConfig): Promise<BlobStore> {
   const store =
-    config.kind === 'fs' ? new FsBlobStore(config.root) : new S3BlobStore({ config, credentials: config.credentials });
+    config.kind === 'fs'
+      ? new FsBlobStore(config.root)
+      : new S3BlobStore({ config, credentials: config.credentials });
   try {
     await store.ping();
   } catch (err) {

@@ -8,9 +8,12 @@ export async function auditCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'verify') throw new UsageError('usage: ics audit verify [--account <id>] [--json]');
   const { values } = parse(rest, { account: { type: 'string' }, json: { type: 'boolean', default: false } });
-  const reports = await withStore((store) => new AuditService({ store }).verify(values.account ? [values.account] : undefined));
+  const reports = await withStore((store) =>
+    new AuditService({ store }).verify(values.account ? [values.account] : undefined),
+  );
   const broken = reports.filter((r) => r.break);
-  if (values.json) process.stdout.write(`${JSON.stringify({ ok: broken.length === 0, accounts: reports })}\n`);
+  if (values.json)
+    process.stdout.write(`${JSON.stringify({ ok: broken.length === 0, accounts: reports })}\n`);
   else {
     for (const r of reports) {
       process.stdout.write(

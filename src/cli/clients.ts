@@ -3,7 +3,8 @@ import { parse } from './args.js';
 import { withStore } from './context.js';
 import { UsageError } from './main.js';
 
-const USAGE = 'usage: ics clients add --account <id> --scopes "<scopes>" [--name <text>] [--json] | ics clients list [--json] | ics clients revoke <clientId>';
+const USAGE =
+  'usage: ics clients add --account <id> --scopes "<scopes>" [--name <text>] [--json] | ics clients list [--json] | ics clients revoke <clientId>';
 
 export async function clientsCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -14,14 +15,14 @@ export async function clientsCommand(args: string[]): Promise<number> {
       name: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
-    if (!values.account || !values.scopes) throw new UsageError(`--account and --scopes are required; ${USAGE}`);
+    if (!values.account || !values.scopes)
+      throw new UsageError(`--account and --scopes are required; ${USAGE}`);
     const { account, scopes, name } = values;
     const client = await withStore((store) => addClient(store, { account, scopes, name }));
     if (values.json) {
       const { clientId, clientSecret, account: acc, scopes: granted } = client;
       process.stdout.write(`${JSON.stringify({ clientId, clientSecret, account: acc, scopes: granted })}\n`);
-    }
-    else {
+    } else {
       process.stdout.write(
         `client created for account '${client.account}' with scopes: ${client.scopes.join(' ')}\n` +
           `  client id:     ${client.clientId}\n  client secret: ${client.clientSecret}\n` +
@@ -45,7 +46,9 @@ export async function clientsCommand(args: string[]): Promise<number> {
     else if (rows.length === 0) process.stdout.write('no clients\n');
     else {
       for (const r of rows) {
-        process.stdout.write(`${r.clientId}  ${r.account}  ${r.revokedAt ? `revoked ${r.revokedAt}` : 'active'}  ${r.scopes.join(' ')}${r.name ? `  (${r.name})` : ''}\n`);
+        process.stdout.write(
+          `${r.clientId}  ${r.account}  ${r.revokedAt ? `revoked ${r.revokedAt}` : 'active'}  ${r.scopes.join(' ')}${r.name ? `  (${r.name})` : ''}\n`,
+        );
       }
     }
     return 0;

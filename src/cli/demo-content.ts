@@ -37,7 +37,12 @@ export function transcript(guid: string): Buffer {
   return json({
     interaction: guid,
     language: 'en-GB',
-    segments: LINES.map(([speaker, text], i) => ({ speaker, startMs: i * 4000, endMs: i * 4000 + 3500, text })),
+    segments: LINES.map(([speaker, text], i) => ({
+      speaker,
+      startMs: i * 4000,
+      endMs: i * 4000 + 3500,
+      text,
+    })),
   });
 }
 
@@ -45,16 +50,27 @@ export function chatTranscript(guid: string, customer: string): Buffer {
   return json({
     interaction: guid,
     channel: 'webchat',
-    messages: LINES.map(([from, text], i) => ({ from: from === 'customer' ? customer : 'agent', at: i * 20, text })),
+    messages: LINES.map(([from, text], i) => ({
+      from: from === 'customer' ? customer : 'agent',
+      at: i * 20,
+      text,
+    })),
   });
 }
 
 export function sentiment(score: number): Buffer {
-  return json({ overall: score > 0.2 ? 'positive' : score < -0.2 ? 'negative' : 'neutral', score, bySpeaker: { agent: 0.6, customer: score } });
+  return json({
+    overall: score > 0.2 ? 'positive' : score < -0.2 ? 'negative' : 'neutral',
+    score,
+    bySpeaker: { agent: 0.6, customer: score },
+  });
 }
 
 export function summary(): Buffer {
-  return json({ summary: 'Customer asked about an order; the agent confirmed it shipped and gave the delivery day.', model: 'demo' });
+  return json({
+    summary: 'Customer asked about an order; the agent confirmed it shipped and gave the delivery day.',
+    model: 'demo',
+  });
 }
 
 const json = (v: unknown) => Buffer.from(`${JSON.stringify(v, null, 2)}\n`);

@@ -1,5 +1,5 @@
-import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { loadConfig } from '../config.js';
 import type { RequestContext } from '../core/context.js';
 import { SCOPES } from '../core/types.js';
@@ -18,15 +18,27 @@ export async function seedCommand(args: string[]): Promise<number> {
   });
   if (!values.demo) throw new UsageError('usage: ics seed --demo [--count N] [--account <id>] [--json]');
   const count = Number(values.count);
-  if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new UsageError('--count must be a whole number from 1 to 100000');
+  if (!Number.isInteger(count) || count < 1 || count > 100_000)
+    throw new UsageError('--count must be a whole number from 1 to 100000');
 
   const deps = await createDeps(loadConfig(process.env));
   const ctx: RequestContext = {
     actor: { account: values.account, clientId: 'ics-seed', subject: 'ics-seed', scopes: new Set(SCOPES) },
     requestId: `seed-${randomUUID()}`,
   };
-  const put = (guid: string, key: string, bytes: Buffer, mediaType: string, extra: { type?: string; owningAgentId?: string } = {}) =>
-    deps.services.content.upload(ctx, guid, key, { body: Readable.from([bytes]), mediaType, expectedLength: bytes.length, ...extra });
+  const put = (
+    guid: string,
+    key: string,
+    bytes: Buffer,
+    mediaType: string,
+    extra: { type?: string; owningAgentId?: string } = {},
+  ) =>
+    deps.services.content.upload(ctx, guid, key, {
+      body: Readable.from([bytes]),
+      mediaType,
+      expectedLength: bytes.length,
+      ...extra,
+    });
 
   const now = Date.now();
   const guids: string[] = [];
@@ -45,7 +57,9 @@ export async function seedCommand(args: string[]): Promise<number> {
       const guid = interaction.guid;
       guids.push(guid);
       if (chat) {
-        await put(guid, randomUUID(), chatTranscript(guid, `customer${i}`), 'application/json', { type: 'chatTranscript' });
+        await put(guid, randomUUID(), chatTranscript(guid, `customer${i}`), 'application/json', {
+          type: 'chatTranscript',
+        });
       } else {
         await put(guid, 'callRecording', wavTone({ hz: 330 + (i % 7) * 55, seconds: 2 }), 'audio/wav');
         await put(guid, 'transcript', transcript(guid), 'application/json');
@@ -53,7 +67,10 @@ export async function seedCommand(args: string[]): Promise<number> {
         await put(guid, randomUUID(), summary(), 'application/json', { type: 'conversationSummary' });
       }
       if (i % 4 === 0) {
-        await put(guid, randomUUID(), wavTone({ hz: 440, seconds: 1 }), 'audio/wav', { type: 'voicemail', owningAgentId: agent });
+        await put(guid, randomUUID(), wavTone({ hz: 440, seconds: 1 }), 'audio/wav', {
+          type: 'voicemail',
+          owningAgentId: agent,
+        });
       }
     }
   } finally {

@@ -1,5 +1,5 @@
-import { loadConfig } from '../config.js';
 import { openBlobStore } from '../blobs/open-blob-store.js';
+import { loadConfig } from '../config.js';
 import { verifyStorage } from '../core/verify.js';
 import { openMetadataStore } from '../metadata/open-metadata-store.js';
 import { parse } from './args.js';
@@ -17,7 +17,10 @@ export async function verifyCommand(args: string[]): Promise<number> {
     await store.migrate();
     const blobs = await openBlobStore(config.blobs);
     try {
-      const report = await verifyStorage({ store, blobs }, { repair: values.repair, checksums: !values.quick });
+      const report = await verifyStorage(
+        { store, blobs },
+        { repair: values.repair, checksums: !values.quick },
+      );
       if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else {
         for (const f of report.findings) process.stdout.write(`${f.kind}: ${f.detail}\n`);

@@ -41,8 +41,10 @@ export function findChainBreak(
   let next = expected;
   for (const e of entries) {
     if (e.seq !== next.seq) return { seq: next.seq, problem: `expected seq ${next.seq}, found ${e.seq}` };
-    if (e.prevHash !== next.prevHash) return { seq: e.seq, problem: 'prevHash does not match the previous entry' };
-    if (hashAuditEntry(e.account, e.seq, e.prevHash, e) !== e.hash) return { seq: e.seq, problem: 'hash does not match the entry' };
+    if (e.prevHash !== next.prevHash)
+      return { seq: e.seq, problem: 'prevHash does not match the previous entry' };
+    if (hashAuditEntry(e.account, e.seq, e.prevHash, e) !== e.hash)
+      return { seq: e.seq, problem: 'hash does not match the entry' };
     next = { seq: e.seq + 1, prevHash: e.hash };
   }
   return undefined;

@@ -14,13 +14,22 @@ export class AuditService {
   constructor(private readonly deps: { store: MetadataStore }) {}
 
   /** One page of the caller's ledger; the continuation token is the last seq served. */
-  async list(ctx: RequestContext, q: Omit<AuditQuery, 'account' | 'afterSeq'> & { continuationToken?: string }) {
+  async list(
+    ctx: RequestContext,
+    q: Omit<AuditQuery, 'account' | 'afterSeq'> & { continuationToken?: string },
+  ) {
     let afterSeq: number | undefined;
     if (q.continuationToken !== undefined) {
-      if (!/^\d{1,15}$/.test(q.continuationToken)) throw badRequest("Invalid parameter 'continuationToken'", 'invalid_continuation_token');
+      if (!/^\d{1,15}$/.test(q.continuationToken))
+        throw badRequest("Invalid parameter 'continuationToken'", 'invalid_continuation_token');
       afterSeq = Number(q.continuationToken);
     }
-    const rows = await this.deps.store.listAudit({ ...q, account: ctx.actor.account, afterSeq, limit: q.limit + 1 });
+    const rows = await this.deps.store.listAudit({
+      ...q,
+      account: ctx.actor.account,
+      afterSeq,
+      limit: q.limit + 1,
+    });
     const items = rows.slice(0, q.limit);
     const next = rows.length > q.limit ? String(items[items.length - 1].seq) : null;
     return { items, nextContinuationToken: next };
@@ -51,7 +60,10 @@ export class AuditService {
         const lastSeq = expected.seq - 1;
         if (!head) problem = { seq: lastSeq, problem: 'the ledger has no head record' };
         else if (head.seq !== lastSeq || (lastSeq > 0 && head.hash !== expected.prevHash)) {
-          problem = { seq: Math.min(head.seq, lastSeq) + 1, problem: `the head records seq ${head.seq} but the ledger ends at seq ${lastSeq}` };
+          problem = {
+            seq: Math.min(head.seq, lastSeq) + 1,
+            problem: `the head records seq ${head.seq} but the ledger ends at seq ${lastSeq}`,
+          };
         }
       }
       reports.push({ account, entries: count, break: problem });

@@ -1,5 +1,11 @@
 import { badRequest } from './errors.js';
-import { CONTENT_TYPES, type ContentRecord, type ContentTypeName, NAMED_TYPES, TYPE_NAME_KEYS } from './types.js';
+import {
+  CONTENT_TYPES,
+  type ContentRecord,
+  type ContentTypeName,
+  NAMED_TYPES,
+  TYPE_NAME_KEYS,
+} from './types.js';
 
 /** What a `{contentKey}` path segment addresses. */
 export type KeyTarget =
@@ -67,22 +73,37 @@ export function selectOne(target: KeyTarget, items: readonly ContentRecord[]): C
  * The stored key and type of an upload. Named types are uploaded under their own key; every other
  * type under a unique id with `type` given.
  */
-export function uploadTarget(target: KeyTarget, typeParam: string | undefined): { contentKey: string; type: ContentTypeName } {
+export function uploadTarget(
+  target: KeyTarget,
+  typeParam: string | undefined,
+): { contentKey: string; type: ContentTypeName } {
   if (target.kind === 'named') {
     if (typeParam !== undefined && typeParam !== target.type) {
-      throw badRequest(`Content key '${target.type}' holds type '${target.type}', not '${typeParam}'`, 'invalid_type');
+      throw badRequest(
+        `Content key '${target.type}' holds type '${target.type}', not '${typeParam}'`,
+        'invalid_type',
+      );
     }
     return { contentKey: target.type, type: target.type };
   }
   if (target.kind !== 'unique') {
-    throw badRequest('Upload non-named content under a unique id, with the type query parameter', 'invalid_content_key');
+    throw badRequest(
+      'Upload non-named content under a unique id, with the type query parameter',
+      'invalid_content_key',
+    );
   }
-  if (typeParam === undefined) throw badRequest("Query parameter 'type' is required for a unique-id key", 'invalid_type');
+  if (typeParam === undefined)
+    throw badRequest("Query parameter 'type' is required for a unique-id key", 'invalid_type');
   const type = CONTENT_TYPES.find((t) => t === typeParam);
-  if (!type) throw badRequest(`Unknown content type '${typeParam}'; expected one of ${CONTENT_TYPES.join(', ')}`, 'invalid_type');
+  if (!type)
+    throw badRequest(
+      `Unknown content type '${typeParam}'; expected one of ${CONTENT_TYPES.join(', ')}`,
+      'invalid_type',
+    );
   if (NAMED_TYPES.includes(type)) {
     throw badRequest(`Type '${type}' is stored under its named key '${type}'`, 'invalid_type');
   }
-  if (byLowerName.has(target.key)) throw badRequest(`'${target.key}' is reserved as a type name`, 'invalid_content_key');
+  if (byLowerName.has(target.key))
+    throw badRequest(`'${target.key}' is reserved as a type name`, 'invalid_content_key');
   return { contentKey: target.key, type };
 }

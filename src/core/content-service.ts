@@ -4,7 +4,13 @@ import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { parseContentKey, selectOne, uploadTarget } from './content-keys.js';
 import { auditActor, type RequestContext } from './context.js';
-import { badRequest, contentNotFound, interactionNotFound, legalHoldConflict, payloadTooLarge } from './errors.js';
+import {
+  badRequest,
+  contentNotFound,
+  interactionNotFound,
+  legalHoldConflict,
+  payloadTooLarge,
+} from './errors.js';
 import type { Faults } from './faults.js';
 import { parseGuid } from './guid.js';
 import { HashingStream } from './hashing-stream.js';
@@ -50,7 +56,12 @@ export class ContentService {
    * queue first, so a crash mid-upload leaves a queue entry that erases the partial blob, never an
    * orphan; a replaced item's old blob is queued in the same transaction that swaps the rows.
    */
-  async upload(ctx: RequestContext, rawGuid: string, rawKey: string, input: UploadInput): Promise<{ item: ContentRecord; created: boolean }> {
+  async upload(
+    ctx: RequestContext,
+    rawGuid: string,
+    rawKey: string,
+    input: UploadInput,
+  ): Promise<{ item: ContentRecord; created: boolean }> {
     const guid = parseGuid(rawGuid);
     const { contentKey, type } = uploadTarget(parseContentKey(rawKey), input.type);
     const account = ctx.actor.account;
@@ -62,10 +73,15 @@ export class ContentService {
 
     const blobKey = `${account}/${guid}/${uuidv7()}`;
     const [intent] = await this.deps.store.transaction((tx) =>
-      tx.enqueuePurge([{ account, blobKey, notBefore: Date.now() + UPLOAD_INTENT_MS, reason: 'upload-intent' }]),
+      tx.enqueuePurge([
+        { account, blobKey, notBefore: Date.now() + UPLOAD_INTENT_MS, reason: 'upload-intent' },
+      ]),
     );
     this.deps.faults.hit('upload.after-intent');
-    const hasher = new HashingStream({ maxBytes: this.opts.maxUploadBytes, expectedLength: input.expectedLength });
+    const hasher = new HashingStream({
+      maxBytes: this.opts.maxUploadBytes,
+      expectedLength: input.expectedLength,
+    });
     try {
       const writing = this.deps.blobs.put(blobKey, hasher);
       await Promise.all([feed(input.body, hasher), writing]);
@@ -113,7 +129,9 @@ export class ContentService {
           reason: 'api',
           details: null,
         });
-        const entries = await tx.enqueuePurge([{ account, blobKey: prev.blobKey, notBefore: now, reason: 'replace' }]);
+        const entries = await tx.enqueuePurge([
+          { account, blobKey: prev.blobKey, notBefore: now, reason: 'replace' },
+        ]);
         return { prev, entries };
       });
       replaced = result.prev;
@@ -153,7 +171,8 @@ function feed(source: Readable, sink: HashingStream): Promise<void> {
     };
     source.once('error', fail);
     source.once('close', () => {
-      if (!source.readableEnded) fail(badRequest('The upload was aborted before its body ended', 'upload_aborted'));
+      if (!source.readableEnded)
+        fail(badRequest('The upload was aborted before its body ended', 'upload_aborted'));
     });
     sink.once('error', reject);
     sink.once('finish', resolve);

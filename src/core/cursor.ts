@@ -13,7 +13,9 @@ export class CursorCodec {
   }
 
   encode(filters: SearchFilters, at: SearchCursor): string {
-    const body = Buffer.from(JSON.stringify({ s: at.start, g: at.guid, f: this.#fingerprint(filters) })).toString('base64url');
+    const body = Buffer.from(
+      JSON.stringify({ s: at.start, g: at.guid, f: this.#fingerprint(filters) }),
+    ).toString('base64url');
     return `${body}.${this.#sign(body)}`;
   }
 
@@ -31,9 +33,13 @@ export class CursorCodec {
     } catch {
       throw invalid();
     }
-    if (typeof parsed.s !== 'number' || typeof parsed.g !== 'string' || typeof parsed.f !== 'string') throw invalid();
+    if (typeof parsed.s !== 'number' || typeof parsed.g !== 'string' || typeof parsed.f !== 'string')
+      throw invalid();
     if (parsed.f !== this.#fingerprint(filters)) {
-      throw badRequest("Invalid parameter 'continuationToken': it belongs to a query with other filters", 'invalid_continuation_token');
+      throw badRequest(
+        "Invalid parameter 'continuationToken': it belongs to a query with other filters",
+        'invalid_continuation_token',
+      );
     }
     return { start: parsed.s, guid: parsed.g };
   }
@@ -43,7 +49,15 @@ export class CursorCodec {
   }
 
   #fingerprint(f: SearchFilters) {
-    const canonical = JSON.stringify([f.account, f.start, f.end, f.handlingAgentId ?? null, f.connectFrom ?? null, f.connectTo ?? null, f.direction ?? null]);
+    const canonical = JSON.stringify([
+      f.account,
+      f.start,
+      f.end,
+      f.handlingAgentId ?? null,
+      f.connectFrom ?? null,
+      f.connectTo ?? null,
+      f.direction ?? null,
+    ]);
     return createHmac('sha256', this.#key).update(canonical).digest('base64url').slice(0, 22);
   }
 }

@@ -1,7 +1,15 @@
 import type { MetadataStore, MetadataTx } from '../metadata/metadata-store.js';
 import { parseContentKey, selectContent } from './content-keys.js';
 import { auditActor, type RequestContext } from './context.js';
-import { AppError, batchInProgress, badRequest, contentNotFound, interactionNotFound, legalHoldConflict, unavailable } from './errors.js';
+import {
+  AppError,
+  badRequest,
+  batchInProgress,
+  contentNotFound,
+  interactionNotFound,
+  legalHoldConflict,
+  unavailable,
+} from './errors.js';
 import type { Faults } from './faults.js';
 import { isGuid, parseGuid } from './guid.js';
 import type { Purger } from './purger.js';
@@ -29,7 +37,9 @@ export const MAX_BATCH = 1000;
  * commit leaves queued entries that the purge loop finishes.
  */
 export class DeletionService {
-  constructor(private readonly deps: { store: MetadataStore; purger: Purger; locks: AccountLocks; faults: Faults }) {}
+  constructor(
+    private readonly deps: { store: MetadataStore; purger: Purger; locks: AccountLocks; faults: Faults },
+  ) {}
 
   /** Deletes the content a key addresses (and, for the call recording, the screen recordings). */
   async deleteContent(ctx: RequestContext, rawGuid: string, rawKey: string): Promise<AuditEntry[]> {
@@ -42,9 +52,18 @@ export class DeletionService {
       const chosen = selectContent(target, items);
       if (chosen.length === 0) throw contentNotFound(guid, rawKey);
       if (interaction.legalHold) throw legalHoldConflict(guid, interaction.legalHold.reason);
-      const cascade = target.kind === 'named' && target.type === 'callRecording' ? items.filter((i) => i.type === 'screenRecording') : [];
-      const deleted = await tx.deleteContent(ctx.actor.account, guid, [...chosen, ...cascade].map((i) => i.contentKey));
-      const reasons = new Map<ContentRecord, Reason>(deleted.map((d) => [d, cascade.some((c) => c.contentKey === d.contentKey) ? 'cascade' : 'api']));
+      const cascade =
+        target.kind === 'named' && target.type === 'callRecording'
+          ? items.filter((i) => i.type === 'screenRecording')
+          : [];
+      const deleted = await tx.deleteContent(
+        ctx.actor.account,
+        guid,
+        [...chosen, ...cascade].map((i) => i.contentKey),
+      );
+      const reasons = new Map<ContentRecord, Reason>(
+        deleted.map((d) => [d, cascade.some((c) => c.contentKey === d.contentKey) ? 'cascade' : 'api']),
+      );
       return this.#record(tx, ctx, deleted, reasons, 'content.delete');
     });
     await this.#erase(purge);
@@ -73,7 +92,11 @@ export class DeletionService {
           if (result) await this.#erase(result.purge);
         } catch (err) {
           const status = err instanceof AppError ? err.status : 500;
-          failures.push({ guid, statusCode: status, message: err instanceof AppError ? err.message : 'Internal error' });
+          failures.push({
+            guid,
+            statusCode: status,
+            message: err instanceof AppError ? err.message : 'Internal error',
+          });
         }
       }
       return failures;
@@ -106,9 +129,22 @@ export class DeletionService {
     });
   }
 
-  async #record(tx: MetadataTx, ctx: RequestContext, deleted: ContentRecord[], reasons: Map<ContentRecord, Reason>, action: string) {
+  async #record(
+    tx: MetadataTx,
+    ctx: RequestContext,
+    deleted: ContentRecord[],
+    reasons: Map<ContentRecord, Reason>,
+    action: string,
+  ) {
     const now = Date.now();
-    const purge = await tx.enqueuePurge(deleted.map((d) => ({ account: d.account, blobKey: d.blobKey, notBefore: now, reason: 'delete' as const })));
+    const purge = await tx.enqueuePurge(
+      deleted.map((d) => ({
+        account: d.account,
+        blobKey: d.blobKey,
+        notBefore: now,
+        reason: 'delete' as const,
+      })),
+    );
     const entries: AuditEntry[] = [];
     for (const d of deleted) {
       entries.push(
@@ -135,7 +171,10 @@ export class DeletionService {
     try {
       await this.deps.purger.purge(purge);
     } catch (err) {
-      throw unavailable('The content is deleted and recorded, but storage did not confirm erasing its bytes; the purge queue will finish it', err);
+      throw unavailable(
+        'The content is deleted and recorded, but storage did not confirm erasing its bytes; the purge queue will finish it',
+        err,
+      );
     }
   }
 }
@@ -145,7 +184,8 @@ function validateBatch(raw: unknown): string[] {
     throw badRequest("Body must be a JSON object with a 'guids' array", 'invalid_body');
   }
   const list = (raw as { guids: unknown[] }).guids;
-  if (list.length < 1 || list.length > MAX_BATCH) throw badRequest(`'guids' must hold 1 to ${MAX_BATCH} GUIDs`, 'invalid_batch_size');
+  if (list.length < 1 || list.length > MAX_BATCH)
+    throw badRequest(`'guids' must hold 1 to ${MAX_BATCH} GUIDs`, 'invalid_batch_size');
   const guids = list.map((g) => {
     if (typeof g !== 'string') throw badRequest("Every item of 'guids' must be a string", 'invalid_guid');
     return isGuid(g) ? g.toLowerCase() : parseGuid(g);

@@ -6,7 +6,13 @@ export class AppError extends Error {
   readonly code: string;
   readonly headers: Record<string, string>;
 
-  constructor(opts: { status: number; code: string; message: string; headers?: Record<string, string>; cause?: unknown }) {
+  constructor(opts: {
+    status: number;
+    code: string;
+    message: string;
+    headers?: Record<string, string>;
+    cause?: unknown;
+  }) {
     super(opts.message, { cause: opts.cause });
     this.name = 'AppError';
     this.status = opts.status;
@@ -17,7 +23,8 @@ export class AppError extends Error {
 
 export const isAppError = (err: unknown): err is AppError => err instanceof AppError;
 
-export const badRequest = (message: string, code = 'bad_request') => new AppError({ status: 400, code, message });
+export const badRequest = (message: string, code = 'bad_request') =>
+  new AppError({ status: 400, code, message });
 
 export const invalidToken = () =>
   new AppError({
@@ -36,7 +43,11 @@ export const insufficientScope = (scope: string) =>
   });
 
 export const interactionNotFound = (guid: string) =>
-  new AppError({ status: 404, code: 'interaction_not_found', message: `Interaction '${guid}' was not found` });
+  new AppError({
+    status: 404,
+    code: 'interaction_not_found',
+    message: `Interaction '${guid}' was not found`,
+  });
 
 export const contentNotFound = (guid: string, key: string) =>
   new AppError({
@@ -56,7 +67,11 @@ export const legalHoldConflict = (guid: string, reason: string) =>
   });
 
 export const payloadTooLarge = (limit: number) =>
-  new AppError({ status: 413, code: 'payload_too_large', message: `Upload exceeds the limit of ${limit} bytes` });
+  new AppError({
+    status: 413,
+    code: 'payload_too_large',
+    message: `Upload exceeds the limit of ${limit} bytes`,
+  });
 
 export const rangeNotSatisfiable = (size: number) =>
   new AppError({

@@ -29,7 +29,9 @@ export class HashingStream extends Transform {
 
   override _flush(done: TransformCallback) {
     if (this.#expectedLength !== undefined && this.length !== this.#expectedLength) {
-      return done(badRequest(`Body ended after ${this.length} of ${this.#expectedLength} bytes`, 'truncated_body'));
+      return done(
+        badRequest(`Body ended after ${this.length} of ${this.#expectedLength} bytes`, 'truncated_body'),
+      );
     }
     this.sha256 = this.#hash.digest('hex');
     done();

@@ -8,14 +8,24 @@ import type { LegalHold } from './types.js';
 export class HoldService {
   constructor(private readonly deps: { store: MetadataStore }) {}
 
-  async place(ctx: RequestContext, rawGuid: string, input: { reason: string; caseId?: string }): Promise<LegalHold> {
+  async place(
+    ctx: RequestContext,
+    rawGuid: string,
+    input: { reason: string; caseId?: string },
+  ): Promise<LegalHold> {
     const guid = parseGuid(rawGuid);
     const reason = input.reason?.trim();
-    if (!reason || reason.length > 500) throw badRequest("'reason' must be 1 to 500 characters", 'invalid_body');
+    if (!reason || reason.length > 500)
+      throw badRequest("'reason' must be 1 to 500 characters", 'invalid_body');
     if (input.caseId !== undefined && (input.caseId.length < 1 || input.caseId.length > 100)) {
       throw badRequest("'caseId' must be 1 to 100 characters", 'invalid_body');
     }
-    const hold: LegalHold = { reason, caseId: input.caseId ?? null, placedAt: Date.now(), placedBy: ctx.actor.clientId };
+    const hold: LegalHold = {
+      reason,
+      caseId: input.caseId ?? null,
+      placedAt: Date.now(),
+      placedBy: ctx.actor.clientId,
+    };
     await this.deps.store.transaction(async (tx) => {
       const interaction = await tx.lockInteraction(ctx.actor.account, guid);
       if (!interaction) throw interactionNotFound(guid);
@@ -42,7 +52,11 @@ export class HoldService {
       const interaction = await tx.lockInteraction(ctx.actor.account, guid);
       if (!interaction) throw interactionNotFound(guid);
       if (!interaction.legalHold) {
-        throw new AppError({ status: 404, code: 'legal_hold_not_found', message: `Interaction '${guid}' has no legal hold` });
+        throw new AppError({
+          status: 404,
+          code: 'legal_hold_not_found',
+          message: `Interaction '${guid}' has no legal hold`,
+        });
       }
       await tx.setLegalHold(ctx.actor.account, guid, null);
       await tx.appendAudit(ctx.actor.account, {

@@ -56,7 +56,8 @@ export class InteractionService {
   }
 
   async search(ctx: RequestContext, version: 2 | 3, params: SearchParams): Promise<SearchResult> {
-    if (params.end <= params.start) throw badRequest("Parameter 'end' must be after 'start'", 'invalid_window');
+    if (params.end <= params.start)
+      throw badRequest("Parameter 'end' must be after 'start'", 'invalid_window');
     const window = this.opts.searchWindowMs;
     if (window > 0 && params.end - params.start > window) {
       throw badRequest(
@@ -81,12 +82,17 @@ export class InteractionService {
       ]);
       return { kind: 'v2', items, page, pageCount: Math.ceil(totalCount / params.limit), totalCount };
     }
-    const after = params.continuationToken ? this.deps.cursors.decode(params.continuationToken, filters) : undefined;
+    const after = params.continuationToken
+      ? this.deps.cursors.decode(params.continuationToken, filters)
+      : undefined;
     // One row more than asked tells whether another page exists without a count.
     const rows = await this.deps.store.search({ ...filters, limit: params.limit + 1, after });
     const items = rows.slice(0, params.limit);
     const last = items[items.length - 1];
-    const next = rows.length > params.limit && last ? this.deps.cursors.encode(filters, { start: last.start, guid: last.guid }) : null;
+    const next =
+      rows.length > params.limit && last
+        ? this.deps.cursors.encode(filters, { start: last.start, guid: last.guid })
+        : null;
     return { kind: 'v3', items, nextContinuationToken: next };
   }
 }

@@ -25,7 +25,11 @@ export const NAMED_TYPES: readonly ContentTypeName[] = [
 ];
 
 /** Type names also accepted as keys (older VCC docs): DELETE addresses every item of the type. */
-export const TYPE_NAME_KEYS: readonly ContentTypeName[] = ['chatTranscript', 'attachment', 'ivrAudioRecording'];
+export const TYPE_NAME_KEYS: readonly ContentTypeName[] = [
+  'chatTranscript',
+  'attachment',
+  'ivrAudioRecording',
+];
 
 export type Direction = 'inbound' | 'outbound';
 

@@ -29,7 +29,15 @@ export async function verifyStorage(
   opts: { repair: boolean; checksums: boolean },
 ): Promise<VerifyReport> {
   const { store, blobs } = deps;
-  const report: VerifyReport = { rows: 0, blobs: 0, orphans: 0, missing: 0, mismatches: 0, repaired: 0, findings: [] };
+  const report: VerifyReport = {
+    rows: 0,
+    blobs: 0,
+    orphans: 0,
+    missing: 0,
+    mismatches: 0,
+    repaired: 0,
+    findings: [],
+  };
 
   const listed = new Map<string, number>();
   for await (const b of blobs.list()) listed.set(b.key, b.length);
@@ -67,16 +75,27 @@ export async function verifyStorage(
   return report;
 }
 
-async function checkRow(blobs: BlobStore, row: ContentRecord, listedLength: number | undefined, checksums: boolean): Promise<VerifyFinding | undefined> {
+async function checkRow(
+  blobs: BlobStore,
+  row: ContentRecord,
+  listedLength: number | undefined,
+  checksums: boolean,
+): Promise<VerifyFinding | undefined> {
   const where = `${row.account}/${row.guid}/${row.contentKey}`;
   const length = listedLength ?? (await blobs.stat(row.blobKey))?.length;
-  if (length === undefined) return { kind: 'missing', detail: `content ${where}: blob ${row.blobKey} is missing` };
-  if (length !== row.length) return { kind: 'mismatch', detail: `content ${where}: blob has ${length} bytes, row says ${row.length}` };
+  if (length === undefined)
+    return { kind: 'missing', detail: `content ${where}: blob ${row.blobKey} is missing` };
+  if (length !== row.length)
+    return { kind: 'mismatch', detail: `content ${where}: blob has ${length} bytes, row says ${row.length}` };
   if (!checksums) return undefined;
   const hash = createHash('sha256');
   for await (const chunk of await blobs.get(row.blobKey)) hash.update(chunk as Buffer);
   const sha = hash.digest('hex');
-  if (sha !== row.sha256) return { kind: 'mismatch', detail: `content ${where}: SHA-256 ${sha} differs from the row's ${row.sha256}` };
+  if (sha !== row.sha256)
+    return {
+      kind: 'mismatch',
+      detail: `content ${where}: SHA-256 ${sha} differs from the row's ${row.sha256}`,
+    };
   return undefined;
 }
 

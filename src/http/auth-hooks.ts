@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { insufficientScope } from '../core/errors.js';
-import { badRequest } from '../core/errors.js';
+import { badRequest, insufficientScope } from '../core/errors.js';
 import type { Actor, Scope } from '../core/types.js';
 
 declare module 'fastify' {

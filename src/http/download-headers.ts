@@ -3,7 +3,8 @@ import type { ContentRecord } from '../core/types.js';
 // Headers for serving stored content safely: a validated media type, `inline` only for types a
 // browser can't execute, an RFC 5987 filename, and validators for caching and Range.
 
-const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}(\s*;\s*[a-z0-9!#$&^_.+-]+=("[^"\r\n]*"|[a-z0-9!#$&^_.+-]+))*$/i;
+const MEDIA_TYPE =
+  /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}(\s*;\s*[a-z0-9!#$&^_.+-]+=("[^"\r\n]*"|[a-z0-9!#$&^_.+-]+))*$/i;
 const INLINE = /^(audio|video)\/|^image\/(png|jpeg|gif|webp)$|^(application\/json|text\/plain)$/i;
 
 export const isValidMediaType = (t: string) => t.length <= 200 && MEDIA_TYPE.test(t);

@@ -31,27 +31,48 @@ export function installErrorHandling(app: FastifyInstance) {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ message: `Route ${request.method} ${request.url.split('?')[0]} not found`, code: 'route_not_found' }),
+    reply.code(404).send({
+      message: `Route ${request.method} ${request.url.split('?')[0]} not found`,
+      code: 'route_not_found',
+    }),
   );
 }
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'Body is not valid JSON' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'Body is empty; a JSON object was expected' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    code: 'invalid_json',
+    message: 'Body is empty; a JSON object was expected',
+  },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: 'Body is too large' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'Unsupported Content-Type' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length', message: 'Content-Length does not match the body' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'Unsupported Content-Type',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'invalid_content_length',
+    message: 'Content-Length does not match the body',
+  },
 };
 
 /** Names the parameter or field a schema rejected: "Invalid parameter 'limit': must be <= 1000". */
-export function formatSchemaErrors(errors: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[], dataVar: string) {
+export function formatSchemaErrors(
+  errors: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[],
+  dataVar: string,
+) {
   const e = errors[0];
   const what = dataVar === 'querystring' ? 'parameter' : dataVar === 'body' ? 'field' : dataVar;
   const parent = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
   if (e.keyword === 'required') {
-    return new Error(`Missing required ${what} '${parent ? `${parent}.` : ''}${String(e.params.missingProperty)}'`);
+    return new Error(
+      `Missing required ${what} '${parent ? `${parent}.` : ''}${String(e.params.missingProperty)}'`,
+    );
   }
-  if (e.keyword === 'additionalProperties') return new Error(`Unknown ${what} '${String(e.params.additionalProperty)}'`);
+  if (e.keyword === 'additionalProperties')
+    return new Error(`Unknown ${what} '${String(e.params.additionalProperty)}'`);
   const name = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
   if (!name) return new Error(`Invalid ${dataVar}: ${e.message}`);
   return new Error(`Invalid ${what} '${name}': ${e.message}`);

@@ -12,6 +12,9 @@ export const ErrorBody = Type.Object(
 const Ref = (id: string) => Type.Unsafe({ $ref: `${id}#` });
 export const errorRef = Ref('Error');
 
+/** The error responses every authenticated route can give. */
+export const commonErrors = { 400: errorRef, 401: errorRef, 403: errorRef, 404: errorRef };
+
 export const ContentItem = Type.Object(
   {
     contentKey: Type.String(),
@@ -45,15 +48,23 @@ export const Interaction = Type.Object(
     direction: Type.String({ enum: ['inbound', 'outbound'] }),
     handlingAgents: Type.Array(Type.Object({ id: Type.String() })),
     content: Type.Array(Ref('ContentItem')),
-    legalHold: Type.Optional(Type.Union([Ref('LegalHold'), Type.Null()], { description: '[ext] only with ?include=legalHold and the admin scope' })),
+    legalHold: Type.Optional(
+      Type.Union([Ref('LegalHold'), Type.Null()], {
+        description: '[ext] only with ?include=legalHold and the admin scope',
+      }),
+    ),
   },
   { $id: 'Interaction' },
 );
 
-export const GuidParams = Type.Object({ guid: Type.String({ description: 'Interaction GUID (36 characters)' }) });
+export const GuidParams = Type.Object({
+  guid: Type.String({ description: 'Interaction GUID (36 characters)' }),
+});
 export const ContentParams = Type.Object({
   guid: Type.String({ description: 'Interaction GUID (36 characters)' }),
-  contentKey: Type.String({ description: "Named key, unique id, legacy voicemail-<agentId>, or a type name" }),
+  contentKey: Type.String({
+    description: 'Named key, unique id, legacy voicemail-<agentId>, or a type name',
+  }),
 });
 
 export const SearchQuery = Type.Object({
@@ -62,7 +73,9 @@ export const SearchQuery = Type.Object({
   handlingAgentId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   connectFrom: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: 'Prefix match' })),
   connectTo: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: 'Prefix match' })),
-  direction: Type.Optional(Type.String({ pattern: '^([iI][nN][bB][oO][uU][nN][dD]|[oO][uU][tT][bB][oO][uU][nN][dD])$' })),
+  direction: Type.Optional(
+    Type.String({ pattern: '^([iI][nN][bB][oO][uU][nN][dD]|[oO][uU][tT][bB][oO][uU][nN][dD])$' }),
+  ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   continuationToken: Type.Optional(Type.String({ maxLength: 1000, description: 'v3 paging' })),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'v2 paging, 1-based' })),
@@ -75,7 +88,12 @@ export const SearchV3 = Type.Object({
 
 export const SearchV2 = Type.Object({
   items: Type.Array(Ref('Interaction')),
-  meta: Type.Object({ page: Type.Integer(), count: Type.Integer(), pageCount: Type.Integer(), totalCount: Type.Integer() }),
+  meta: Type.Object({
+    page: Type.Integer(),
+    count: Type.Integer(),
+    pageCount: Type.Integer(),
+    totalCount: Type.Integer(),
+  }),
 });
 
 export const CreateInteractionBody = Type.Object(
@@ -85,7 +103,10 @@ export const CreateInteractionBody = Type.Object(
     connectFrom: Type.String({ minLength: 1, maxLength: 255 }),
     connectTo: Type.String({ minLength: 1, maxLength: 255 }),
     direction: Type.String({ pattern: '^([iI][nN][bB][oO][uU][nN][dD]|[oO][uU][tT][bB][oO][uU][nN][dD])$' }),
-    handlingAgents: Type.Array(Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }), { maxItems: 100, default: [] }),
+    handlingAgents: Type.Array(
+      Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+      { maxItems: 100, default: [] },
+    ),
   },
   { additionalProperties: false },
 );
@@ -98,11 +119,16 @@ export const UploadQuery = Type.Object({
 
 export const BatchBody = Type.Object({ guids: Type.Array(Type.Unknown()) });
 export const BatchResponse = Type.Object({
-  failures: Type.Array(Type.Object({ guid: Type.String(), message: Type.String(), statusCode: Type.Integer() })),
+  failures: Type.Array(
+    Type.Object({ guid: Type.String(), message: Type.String(), statusCode: Type.Integer() }),
+  ),
 });
 
 export const HoldRequest = Type.Object(
-  { reason: Type.String({ minLength: 1, maxLength: 500 }), caseId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+  {
+    reason: Type.String({ minLength: 1, maxLength: 500 }),
+    caseId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  },
   { additionalProperties: false },
 );
 
@@ -119,7 +145,10 @@ export const AuditEntryBody = Type.Object({
   seq: Type.Integer(),
   at: Type.String({ format: 'date-time' }),
   atMs: Type.Integer({ description: 'The exact time (epoch ms) the entry hash covers' }),
-  actor: Type.Object({ clientId: Type.Union([Type.String(), Type.Null()]), subject: Type.Union([Type.String(), Type.Null()]) }),
+  actor: Type.Object({
+    clientId: Type.Union([Type.String(), Type.Null()]),
+    subject: Type.Union([Type.String(), Type.Null()]),
+  }),
   action: Type.String(),
   guid: Type.String(),
   contentKey: Type.Union([Type.String(), Type.Null()]),

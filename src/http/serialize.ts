@@ -1,5 +1,11 @@
 import { formatTime } from '../core/time.js';
-import type { AuditEntry, ContentRecord, InteractionRecord, InteractionWithContent, LegalHold } from '../core/types.js';
+import type {
+  AuditEntry,
+  ContentRecord,
+  InteractionRecord,
+  InteractionWithContent,
+  LegalHold,
+} from '../core/types.js';
 
 // Domain records to their wire shape (VCC field names, second-precision UTC times).
 
@@ -20,7 +26,10 @@ export function legalHold(h: LegalHold) {
   return { reason: h.reason, caseId: h.caseId, placedAt: formatTime(h.placedAt), placedBy: h.placedBy };
 }
 
-export function interaction(i: InteractionRecord & { content?: ContentRecord[] }, opts: { withHold?: boolean } = {}) {
+export function interaction(
+  i: InteractionRecord & { content?: ContentRecord[] },
+  opts: { withHold?: boolean } = {},
+) {
   return {
     guid: i.guid,
     start: formatTime(i.start),
@@ -56,4 +65,5 @@ export function auditEntry(e: AuditEntry) {
 }
 
 /** Names ledger entries in the x-deletion-receipt header: `<account>:<seq>:<hash>`, comma-separated. */
-export const deletionReceipt = (entries: AuditEntry[]) => entries.map((e) => `${e.account}:${e.seq}:${e.hash}`).join(', ');
+export const deletionReceipt = (entries: AuditEntry[]) =>
+  entries.map((e) => `${e.account}:${e.seq}:${e.hash}`).join(', ');

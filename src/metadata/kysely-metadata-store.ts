@@ -230,7 +230,13 @@ export class KyselyMetadataStore implements MetadataStore {
     });
   }
 
-  tryAcquireLease(lease: { account: string; name: string; holder: string; now: number; until: number }): Promise<boolean> {
+  tryAcquireLease(lease: {
+    account: string;
+    name: string;
+    holder: string;
+    now: number;
+    until: number;
+  }): Promise<boolean> {
     return this.#write(async (db) => {
       // One statement: insert, or take over only an expired lease. No row back = someone holds it.
       const row = await db

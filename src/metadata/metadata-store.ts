@@ -97,9 +97,10 @@ export interface MetadataStore extends MetadataReader {
   getAuditHead(account: string): Promise<{ seq: number; hash: string } | undefined>;
 
   /** Every content row, keyset paged by (account, guid, contentKey), for verify. */
-  listAllContent(opts: { limit: number; after?: { account: string; guid: string; contentKey: string } }): Promise<
-    ContentRecord[]
-  >;
+  listAllContent(opts: {
+    limit: number;
+    after?: { account: string; guid: string; contentKey: string };
+  }): Promise<ContentRecord[]>;
 
   createClient(client: ApiClient): Promise<void>;
   /** The client (revoked or not), or undefined. */
@@ -119,7 +120,13 @@ export interface MetadataStore extends MetadataReader {
    * Takes the account's named lease for `holder` until `until`, unless another holder's lease is
    * still unexpired at `now`. true when taken. Serves "one delete-batch per account" across nodes.
    */
-  tryAcquireLease(lease: { account: string; name: string; holder: string; now: number; until: number }): Promise<boolean>;
+  tryAcquireLease(lease: {
+    account: string;
+    name: string;
+    holder: string;
+    now: number;
+    until: number;
+  }): Promise<boolean>;
   /** Gives the lease up if `holder` still has it. */
   releaseLease(lease: { account: string; name: string; holder: string }): Promise<void>;
 

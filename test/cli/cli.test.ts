@@ -11,7 +11,11 @@ async function tokenFor(url: string, clientId: string, clientSecret: string) {
   return fetch(`${url}/Auth/connect/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+    }),
   });
 }
 
@@ -35,14 +39,35 @@ describe('the ics command beside a running server', () => {
     const saved = JSON.parse(await readFile(file, 'utf8'));
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.equal(saved.account, 'default');
-    assert.deepEqual(saved.scopes, ['interaction-content:read', 'interaction-content:delete', 'interaction-content:write', 'interaction-content:admin']);
+    assert.deepEqual(saved.scopes, [
+      'interaction-content:read',
+      'interaction-content:delete',
+      'interaction-content:write',
+      'interaction-content:admin',
+    ]);
     assert.match(server.output(), new RegExp(`client secret: ${saved.clientSecret}`));
-    assert.match(server.output(), /curl -s -u '.*' -d grant_type=client_credentials http:\/\/127\.0\.0\.1:\d+\/Auth\/connect\/token/);
+    assert.match(
+      server.output(),
+      /curl -s -u '.*' -d grant_type=client_credentials http:\/\/127\.0\.0\.1:\d+\/Auth\/connect\/token/,
+    );
     assert.equal((await tokenFor(server.url, saved.clientId, saved.clientSecret)).status, 200);
   });
 
   test('clients add/list/revoke work while the server runs; a new client gets a token at once', async () => {
-    const added = await runCli(['clients', 'add', '--account', 'acme', '--scopes', 'interaction-content:read interaction-content:delete', '--name', 'billing export', '--json'], env);
+    const added = await runCli(
+      [
+        'clients',
+        'add',
+        '--account',
+        'acme',
+        '--scopes',
+        'interaction-content:read interaction-content:delete',
+        '--name',
+        'billing export',
+        '--json',
+      ],
+      env,
+    );
     assert.equal(added.code, 0, added.stderr);
     const client = JSON.parse(added.stdout);
     assert.deepEqual(Object.keys(client).sort(), ['account', 'clientId', 'clientSecret', 'scopes']);
@@ -64,7 +89,12 @@ describe('the ics command beside a running server', () => {
     // Its token stops working within the verifier's short client-status cache.
     let status = 200;
     for (let i = 0; i < 40 && status === 200; i++) {
-      status = (await fetch(`${server.url}/interaction-content/interactions?start=2024-01-01T00:00:00Z&end=2024-01-02T00:00:00Z`, { headers: { authorization: `Bearer ${token}`, accept: V3 } })).status;
+      status = (
+        await fetch(
+          `${server.url}/interaction-content/interactions?start=2024-01-01T00:00:00Z&end=2024-01-02T00:00:00Z`,
+          { headers: { authorization: `Bearer ${token}`, accept: V3 } },
+        )
+      ).status;
       if (status === 200) await new Promise((r) => setTimeout(r, 250));
     }
     assert.equal(status, 401);
@@ -76,17 +106,33 @@ describe('the ics command beside a running server', () => {
     const { guids } = JSON.parse(seeded.stdout) as { guids: string[] };
     assert.equal(guids.length, 5);
     const saved = JSON.parse(await readFile(join(dir, 'bootstrap-client.json'), 'utf8'));
-    const { access_token: token } = (await (await tokenFor(server.url, saved.clientId, saved.clientSecret)).json()) as { access_token: string };
-    const wav = await fetch(`${server.url}/interaction-content/interactions/${guids[0]}/content/callRecording`, { headers: { authorization: `Bearer ${token}` } });
+    const { access_token: token } = (await (
+      await tokenFor(server.url, saved.clientId, saved.clientSecret)
+    ).json()) as { access_token: string };
+    const wav = await fetch(
+      `${server.url}/interaction-content/interactions/${guids[0]}/content/callRecording`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
     assert.equal(wav.status, 200);
     assert.equal(wav.headers.get('content-type'), 'audio/wav');
     const bytes = Buffer.from(await wav.arrayBuffer());
     assert.equal(bytes.subarray(0, 4).toString(), 'RIFF');
     assert.equal(bytes.subarray(8, 12).toString(), 'WAVE');
-    const vm = await fetch(`${server.url}/interaction-content/interactions/${guids[0]}`, { headers: { authorization: `Bearer ${token}`, accept: V3 } });
+    const vm = await fetch(`${server.url}/interaction-content/interactions/${guids[0]}`, {
+      headers: { authorization: `Bearer ${token}`, accept: V3 },
+    });
     const types = ((await vm.json()) as { content: { type: string }[] }).content.map((c) => c.type).sort();
-    assert.deepEqual(types, ['callRecording', 'conversationSummary', 'sentimentSummary', 'transcript', 'voicemail']);
-    const chat = await fetch(`${server.url}/interaction-content/interactions/${guids[4]}/content/chatTranscript`, { headers: { authorization: `Bearer ${token}` } });
+    assert.deepEqual(types, [
+      'callRecording',
+      'conversationSummary',
+      'sentimentSummary',
+      'transcript',
+      'voicemail',
+    ]);
+    const chat = await fetch(
+      `${server.url}/interaction-content/interactions/${guids[4]}/content/chatTranscript`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
     assert.equal(chat.status, 200);
     assert.ok(Array.isArray(((await chat.json()) as { messages: unknown[] }).messages));
   });
@@ -122,7 +168,11 @@ describe('the ics command beside a running server', () => {
   });
 
   test('an unreachable database stops start-up with one clear line, no stack trace', async () => {
-    const res = await runCli(['serve'], { ...env, PORT: '0', ICS_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/ics' });
+    const res = await runCli(['serve'], {
+      ...env,
+      PORT: '0',
+      ICS_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/ics',
+    });
     assert.equal(res.code, 1);
     assert.match(res.stderr, /^ics: .*unavailable/);
     assert.doesNotMatch(res.stderr, /\n\s+at /);

@@ -22,17 +22,26 @@ describe('outages of PostgreSQL and S3', { skip }, () => {
     t.after(() => s3.stop());
     const pgUrl = new URL(db.url);
     const pgProxy = await new TcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) }).start();
-    const s3Proxy = await new TcpProxy({ host: '127.0.0.1', port: Number(new URL(s3.config.endpoint as string).port) }).start();
+    const s3Proxy = await new TcpProxy({
+      host: '127.0.0.1',
+      port: Number(new URL(s3.config.endpoint as string).port),
+    }).start();
     t.after(async () => {
       await pgProxy.cut();
       await s3Proxy.cut();
     });
     pgUrl.port = String(pgProxy.port);
-    const blobUrl = s3.url.replace(encodeURIComponent(s3.config.endpoint as string), encodeURIComponent(`http://127.0.0.1:${s3Proxy.port}`));
-    const h = await buildTestApp(t, { env: { ...s3.env, ICS_DATABASE_URL: pgUrl.toString(), ICS_BLOB_URL: blobUrl } });
+    const blobUrl = s3.url.replace(
+      encodeURIComponent(s3.config.endpoint as string),
+      encodeURIComponent(`http://127.0.0.1:${s3Proxy.port}`),
+    );
+    const h = await buildTestApp(t, {
+      env: { ...s3.env, ICS_DATABASE_URL: pgUrl.toString(), ICS_BLOB_URL: blobUrl },
+    });
     const bearer = await h.token();
     const guid = await h.seed(bearer);
-    const get = (path = '') => h.api({ method: 'GET', url: `/interaction-content/interactions/${guid}${path}`, token: bearer });
+    const get = (path = '') =>
+      h.api({ method: 'GET', url: `/interaction-content/interactions/${guid}${path}`, token: bearer });
     assert.equal((await get()).statusCode, 200);
 
     await s3Proxy.cut();

@@ -28,11 +28,18 @@ describe('two nodes, one PostgreSQL, one bucket', { skip }, () => {
     dirs.push(await mkdtemp(join(tmpdir(), 'ics-node-a-')), await mkdtemp(join(tmpdir(), 'ics-node-b-')));
     a = await startServerProcess(env(dirs[0]));
     b = await startServerProcess(env(dirs[1]));
-    const client = JSON.parse(await readFile(join(dirs[0], 'bootstrap-client.json'), 'utf8')) as { clientId: string; clientSecret: string };
+    const client = JSON.parse(await readFile(join(dirs[0], 'bootstrap-client.json'), 'utf8')) as {
+      clientId: string;
+      clientSecret: string;
+    };
     const res = await fetch(`${b.url}/Auth/connect/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      }),
     });
     assert.equal(res.status, 200, 'a client bootstrapped through node A gets a token from node B');
     token = ((await res.json()) as { access_token: string }).access_token;
@@ -46,11 +53,33 @@ describe('two nodes, one PostgreSQL, one bucket', { skip }, () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  const call = (node: ServerProcess, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) =>
-    fetch(`${node.url}/interaction-content${path}`, { method, headers: { authorization: `Bearer ${token}`, accept: V3, ...headers }, body });
+  const call = (
+    node: ServerProcess,
+    method: string,
+    path: string,
+    body?: string | Buffer,
+    headers: Record<string, string> = {},
+  ) =>
+    fetch(`${node.url}/interaction-content${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, accept: V3, ...headers },
+      body,
+    });
 
   async function create(node: ServerProcess) {
-    const res = await call(node, 'POST', '/interactions', JSON.stringify({ start: new Date().toISOString(), connectFrom: '+44100', connectTo: '+44200', direction: 'inbound', handlingAgents: [{ id: 'a1' }] }), { 'content-type': 'application/json' });
+    const res = await call(
+      node,
+      'POST',
+      '/interactions',
+      JSON.stringify({
+        start: new Date().toISOString(),
+        connectFrom: '+44100',
+        connectTo: '+44200',
+        direction: 'inbound',
+        handlingAgents: [{ id: 'a1' }],
+      }),
+      { 'content-type': 'application/json' },
+    );
     assert.equal(res.status, 201);
     return ((await res.json()) as { guid: string }).guid;
   }
@@ -58,12 +87,16 @@ describe('two nodes, one PostgreSQL, one bucket', { skip }, () => {
   test('uploaded through A, downloaded through B; deleted through B, gone on A at once', async () => {
     const guid = await create(a);
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
-    const up = await call(a, 'PUT', `/interactions/${guid}/content/callRecording`, bytes, { 'content-type': 'audio/wav' });
+    const up = await call(a, 'PUT', `/interactions/${guid}/content/callRecording`, bytes, {
+      'content-type': 'audio/wav',
+    });
     assert.equal(up.status, 201);
     const down = await call(b, 'GET', `/interactions/${guid}/content/callRecording`);
     assert.equal(down.status, 200);
     assert.deepEqual(Buffer.from(await down.arrayBuffer()), bytes);
-    const ranged = await call(b, 'GET', `/interactions/${guid}/content/callRecording`, undefined, { range: 'bytes=1000-1999' });
+    const ranged = await call(b, 'GET', `/interactions/${guid}/content/callRecording`, undefined, {
+      range: 'bytes=1000-1999',
+    });
     assert.equal(ranged.status, 206);
     assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), bytes.subarray(1000, 2000));
 
@@ -77,16 +110,26 @@ describe('two nodes, one PostgreSQL, one bucket', { skip }, () => {
     const guids: string[] = [];
     for (let i = 0; i < 40; i++) {
       const guid = await create(i % 2 ? a : b);
-      await call(a, 'PUT', `/interactions/${guid}/content/transcript`, '{}', { 'content-type': 'application/json' });
+      await call(a, 'PUT', `/interactions/${guid}/content/transcript`, '{}', {
+        'content-type': 'application/json',
+      });
       guids.push(guid);
     }
     let done = false;
-    const running = call(a, 'POST', '/interactions/delete-batch', JSON.stringify({ guids }), { 'content-type': 'application/json' }).finally(() => {
+    const running = call(a, 'POST', '/interactions/delete-batch', JSON.stringify({ guids }), {
+      'content-type': 'application/json',
+    }).finally(() => {
       done = true;
     });
     let refused = false;
     while (!done && !refused) {
-      const probe = await call(b, 'POST', '/interactions/delete-batch', JSON.stringify({ guids: ['7d1e6f52-4b0a-4c8e-9a43-1f2b3c4d5e6f'] }), { 'content-type': 'application/json' });
+      const probe = await call(
+        b,
+        'POST',
+        '/interactions/delete-batch',
+        JSON.stringify({ guids: ['7d1e6f52-4b0a-4c8e-9a43-1f2b3c4d5e6f'] }),
+        { 'content-type': 'application/json' },
+      );
       if (probe.status === 429) {
         refused = true;
         assert.ok(Number(probe.headers.get('retry-after')) > 0);
@@ -96,18 +139,26 @@ describe('two nodes, one PostgreSQL, one bucket', { skip }, () => {
     const res = await running;
     assert.equal(res.status, 200);
     assert.deepEqual((await res.json()) as unknown, { failures: [] });
-    for (const guid of guids.slice(0, 5)) assert.equal((await call(b, 'GET', `/interactions/${guid}`)).status, 404);
+    for (const guid of guids.slice(0, 5))
+      assert.equal((await call(b, 'GET', `/interactions/${guid}`)).status, 404);
   });
 
   test('deletes through both nodes at once leave no blob and no purge entry behind', async () => {
     const guids: string[] = [];
     for (let i = 0; i < 20; i++) {
       const guid = await create(a);
-      await call(b, 'PUT', `/interactions/${guid}/content/callRecording`, randomBytes(1000), { 'content-type': 'audio/wav' });
+      await call(b, 'PUT', `/interactions/${guid}/content/callRecording`, randomBytes(1000), {
+        'content-type': 'audio/wav',
+      });
       guids.push(guid);
     }
-    const results = await Promise.all(guids.map((g, i) => call(i % 2 ? a : b, 'DELETE', `/interactions/${g}`)));
-    assert.deepEqual(results.map((r) => r.status), guids.map(() => 200));
+    const results = await Promise.all(
+      guids.map((g, i) => call(i % 2 ? a : b, 'DELETE', `/interactions/${g}`)),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      guids.map(() => 200),
+    );
     const { S3BlobStore } = await import('../../src/blobs/s3-blob-store.js');
     const store = new S3BlobStore({ config: s3.config, credentials: s3.credentials });
     const left: string[] = [];

@@ -156,7 +156,9 @@ describe('ics verify and ics audit verify', { concurrency: 3 }, () => {
     const db = new Sqlite(join(dir, 'ics.sqlite'));
     let last: number;
     try {
-      last = (db.prepare("select max(seq) as m from audit_log where account = 'default'").get() as { m: number }).m;
+      last = (
+        db.prepare("select max(seq) as m from audit_log where account = 'default'").get() as { m: number }
+      ).m;
       assert.ok(last >= 2);
       db.prepare("delete from audit_log where account = 'default' and seq = ?").run(last);
     } finally {

@@ -5,9 +5,9 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { addClient } from '../../src/auth/client-admin.js';
 import { loadConfig } from '../../src/config.js';
-import { createDeps, type Deps } from '../../src/deps.js';
 import { SCOPES } from '../../src/core/types.js';
-import { backendEnv, type Backend } from './backends.js';
+import { createDeps, type Deps } from '../../src/deps.js';
+import { type Backend, backendEnv } from './backends.js';
 
 export const V3 = 'application/vnd.newvoicemedia.v3+json';
 export const V2 = 'application/vnd.newvoicemedia.v2+json';
@@ -20,7 +20,13 @@ export interface TestApp {
   /** A bearer token for `account` with `scopes` (a fresh client each call, through the real token endpoint). */
   token(opts?: { account?: string; scopes?: string }): Promise<string>;
   /** JSON request with the v3 Accept header and a bearer token. */
-  api(opts: { method: string; url: string; token: string; body?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  api(opts: {
+    method: string;
+    url: string;
+    token: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+  }): Promise<LightMyRequestResponse>;
   /** Creates an interaction and uploads files to it; returns its guid. */
   seed(token: string, opts?: SeedOptions): Promise<string>;
   close(): Promise<void>;
@@ -33,7 +39,13 @@ export interface SeedOptions {
   connectTo?: string;
   direction?: string;
   agents?: string[];
-  files?: { key: string; body: Buffer | string; contentType?: string; type?: string; owningAgentId?: string }[];
+  files?: {
+    key: string;
+    body: Buffer | string;
+    contentType?: string;
+    type?: string;
+    owningAgentId?: string;
+  }[];
 }
 
 /** A real app over a fresh data directory (SQLite + files by default); closes with the test. */
@@ -53,7 +65,11 @@ export async function buildTestApp(
     const res = await app.inject({
       method: 'POST',
       url: '/Auth/connect/token',
-      payload: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }).toString(),
+      payload: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      }).toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     if (res.statusCode !== 200) throw new Error(`token request failed: ${res.statusCode} ${res.body}`);
@@ -64,7 +80,12 @@ export async function buildTestApp(
     app.inject({
       method: method as 'GET',
       url,
-      headers: { accept: V3, authorization: `Bearer ${bearer}`, ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        accept: V3,
+        authorization: `Bearer ${bearer}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(body !== undefined && { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
 
@@ -84,17 +105,24 @@ export async function buildTestApp(
     });
     if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
     const guid = res.json().guid as string;
-    for (const f of s.files ?? [{ key: 'callRecording', body: 'RIFF-demo-bytes', contentType: 'audio/wav' }]) {
+    for (const f of s.files ?? [
+      { key: 'callRecording', body: 'RIFF-demo-bytes', contentType: 'audio/wav' },
+    ]) {
       const q = new URLSearchParams();
       if (f.type) q.set('type', f.type);
       if (f.owningAgentId) q.set('owningAgentId', f.owningAgentId);
       const up = await app.inject({
         method: 'PUT',
         url: `/interaction-content/interactions/${guid}/content/${f.key}${q.size ? `?${q}` : ''}`,
-        headers: { accept: V3, authorization: `Bearer ${bearer}`, 'content-type': f.contentType ?? 'application/octet-stream' },
+        headers: {
+          accept: V3,
+          authorization: `Bearer ${bearer}`,
+          'content-type': f.contentType ?? 'application/octet-stream',
+        },
         payload: f.body,
       });
-      if (up.statusCode !== 201 && up.statusCode !== 200) throw new Error(`upload ${f.key} failed: ${up.statusCode} ${up.body}`);
+      if (up.statusCode !== 201 && up.statusCode !== 200)
+        throw new Error(`upload ${f.key} failed: ${up.statusCode} ${up.body}`);
     }
     return guid;
   };

@@ -7,7 +7,9 @@ import { startS3 } from './s3.js';
 
 export type Backend = 'sqlite-fs' | 'postgres-s3';
 
-export async function backendEnv(backend: Backend): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
+export async function backendEnv(
+  backend: Backend,
+): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
   if (backend === 'sqlite-fs') return { env: {}, cleanup: async () => {} };
   const db = await createTestDatabase();
   if ('skip' in db) throw new Error(db.skip);

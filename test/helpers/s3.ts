@@ -64,7 +64,15 @@ export async function startS3(): Promise<TestS3> {
   const url = `s3://${bucket}?endpoint=${encodeURIComponent(endpoint)}&region=${region}&forcePathStyle=true`;
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
   return {
-    config: { kind: 's3', bucket, prefix: '', endpoint, region, forcePathStyle: true, credentials: { ...credentials } },
+    config: {
+      kind: 's3',
+      bucket,
+      prefix: '',
+      endpoint,
+      region,
+      forcePathStyle: true,
+      credentials: { ...credentials },
+    },
     env: {
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { test } from 'node:test';
-import { describeBackends } from '../helpers/backends.js';
 import { buildTestApp, V3 } from '../helpers/app.js';
+import { describeBackends } from '../helpers/backends.js';
 
 const url = (guid: string, key: string) => `/interaction-content/interactions/${guid}/content/${key}`;
 
@@ -12,9 +12,15 @@ describeBackends('content: download, HEAD, Range and validators', (backend) => {
     const { app, token, seed } = await buildTestApp(t, { backend });
     const bearer = await token();
     const bytes = randomBytes(100_000);
-    const guid = await seed(bearer, { files: [{ key: 'callRecording', body: bytes, contentType: 'audio/wav' }] });
+    const guid = await seed(bearer, {
+      files: [{ key: 'callRecording', body: bytes, contentType: 'audio/wav' }],
+    });
     const get = (key: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') =>
-      app.inject({ method, url: url(guid, key), headers: { authorization: `Bearer ${bearer}`, accept: V3, ...headers } });
+      app.inject({
+        method,
+        url: url(guid, key),
+        headers: { authorization: `Bearer ${bearer}`, accept: V3, ...headers },
+      });
 
     const full = await get('callRecording');
     assert.equal(full.statusCode, 200);
@@ -78,7 +84,15 @@ describeBackends('content: download, HEAD, Range and validators', (backend) => {
     const { app, token, seed } = await buildTestApp(t, { backend });
     const bearer = await token();
     const guid = await seed(bearer);
-    for (const key of ['a'.repeat(37), 'semi%3Bcolon', '..%2F..%2Fetc%2Fpasswd', 'a%00b', 'sp%20ace', '%2Fabs', 'caf%C3%A9']) {
+    for (const key of [
+      'a'.repeat(37),
+      'semi%3Bcolon',
+      '..%2F..%2Fetc%2Fpasswd',
+      'a%00b',
+      'sp%20ace',
+      '%2Fabs',
+      'caf%C3%A9',
+    ]) {
       for (const method of ['GET', 'DELETE', 'PUT'] as const) {
         const res = await app.inject({
           method,
@@ -96,17 +110,30 @@ describeBackends('content: download, HEAD, Range and validators', (backend) => {
     const { port } = app.server.address() as { port: number };
     for (const key of ['..', '%2E%2E', '.', '..%2F..%2Fblobs']) {
       const status = await new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, method: 'DELETE', path: url(guid, key), headers: { authorization: `Bearer ${bearer}`, accept: V3 } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'DELETE',
+            path: url(guid, key),
+            headers: { authorization: `Bearer ${bearer}`, accept: V3 },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.end();
       });
       assert.equal(status, 400, key);
     }
     // Still there.
-    const ok = await app.inject({ method: 'GET', url: url(guid, 'callRecording'), headers: { authorization: `Bearer ${bearer}` } });
+    const ok = await app.inject({
+      method: 'GET',
+      url: url(guid, 'callRecording'),
+      headers: { authorization: `Bearer ${bearer}` },
+    });
     assert.equal(ok.statusCode, 200);
   });
 
@@ -119,12 +146,19 @@ describeBackends('content: download, HEAD, Range and validators', (backend) => {
     const guid = await seed(bearer, {
       files: [
         { key: 'callRecording', body: 'wav', contentType: 'audio/wav' },
-        { key: vm.toUpperCase(), body: 'voicemail', contentType: 'audio/wav', type: 'voicemail', owningAgentId: 'agent-7' },
+        {
+          key: vm.toUpperCase(),
+          body: 'voicemail',
+          contentType: 'audio/wav',
+          type: 'voicemail',
+          owningAgentId: 'agent-7',
+        },
         { key: chat1, body: '{"m":1}', contentType: 'application/json', type: 'chatTranscript' },
         { key: 'att-1', body: 'pdf', contentType: 'application/pdf', type: 'attachment' },
       ],
     });
-    const get = (key: string) => app.inject({ method: 'GET', url: url(guid, key), headers: { authorization: `Bearer ${bearer}` } });
+    const get = (key: string) =>
+      app.inject({ method: 'GET', url: url(guid, key), headers: { authorization: `Bearer ${bearer}` } });
     assert.equal((await get(vm)).body, 'voicemail');
     assert.equal((await get(vm.toUpperCase())).body, 'voicemail');
     assert.equal((await get('voicemail-agent-7')).body, 'voicemail');
@@ -133,7 +167,9 @@ describeBackends('content: download, HEAD, Range and validators', (backend) => {
     assert.equal((await get('ATTACHMENT')).body, 'pdf');
     assert.match((await get('att-1')).headers['content-disposition'] as string, /^attachment; filename=/);
 
-    const listed = (await api({ method: 'GET', url: `/interaction-content/interactions/${guid}`, token: bearer })).json();
+    const listed = (
+      await api({ method: 'GET', url: `/interaction-content/interactions/${guid}`, token: bearer })
+    ).json();
     const voicemail = listed.content.find((c: { type: string }) => c.type === 'voicemail');
     assert.deepEqual(voicemail.owningAgent, { id: 'agent-7' });
     assert.equal(voicemail.contentKey, vm);

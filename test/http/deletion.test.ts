@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeBackends } from '../helpers/backends.js';
 import { buildTestApp } from '../helpers/app.js';
+import { describeBackends } from '../helpers/backends.js';
 
 const I = '/interaction-content/interactions';
 
@@ -20,17 +20,34 @@ describeBackends('deletion', (backend) => {
     const del = await api({ method: 'DELETE', url: `${I}/${guid}/content/CallRecording`, token: bearer });
     assert.equal(del.statusCode, 204);
     assert.equal(del.body, '');
-    assert.match(del.headers['x-deletion-receipt'] as string, /^acme:1:[0-9a-f]{64}, acme:2:[0-9a-f]{64}, acme:3:[0-9a-f]{64}$/);
+    assert.match(
+      del.headers['x-deletion-receipt'] as string,
+      /^acme:1:[0-9a-f]{64}, acme:2:[0-9a-f]{64}, acme:3:[0-9a-f]{64}$/,
+    );
     const listed = await api({ method: 'GET', url: `${I}/${guid}`, token: bearer });
-    assert.deepEqual(listed.json().content.map((c: { contentKey: string }) => c.contentKey), ['transcript']);
+    assert.deepEqual(
+      listed.json().content.map((c: { contentKey: string }) => c.contentKey),
+      ['transcript'],
+    );
     for (const key of ['callRecording', 'scr-1', 'scr-2']) {
-      const res = await app.inject({ method: 'GET', url: `${I}/${guid}/content/${key}`, headers: { authorization: `Bearer ${bearer}` } });
+      const res = await app.inject({
+        method: 'GET',
+        url: `${I}/${guid}/content/${key}`,
+        headers: { authorization: `Bearer ${bearer}` },
+      });
       assert.equal(res.statusCode, 404, key);
     }
-    assert.equal((await api({ method: 'DELETE', url: `${I}/${guid}/content/callRecording`, token: bearer })).statusCode, 404, 'repeat → 404');
+    assert.equal(
+      (await api({ method: 'DELETE', url: `${I}/${guid}/content/callRecording`, token: bearer })).statusCode,
+      404,
+      'repeat → 404',
+    );
 
     // The last item's deletion hides the interaction (VCC), though it still exists until deleted itself.
-    assert.equal((await api({ method: 'DELETE', url: `${I}/${guid}/content/transcript`, token: bearer })).statusCode, 204);
+    assert.equal(
+      (await api({ method: 'DELETE', url: `${I}/${guid}/content/transcript`, token: bearer })).statusCode,
+      204,
+    );
     assert.equal((await api({ method: 'GET', url: `${I}/${guid}`, token: bearer })).statusCode, 404);
     const whole = await api({ method: 'DELETE', url: `${I}/${guid}`, token: bearer });
     assert.equal(whole.statusCode, 200);
@@ -41,7 +58,11 @@ describeBackends('deletion', (backend) => {
     assert.equal(audit.statusCode, 200);
     const items = audit.json().items;
     assert.deepEqual(
-      items.map((e: { action: string; reason: string; contentKey: string | null }) => [e.action, e.reason, e.contentKey]),
+      items.map((e: { action: string; reason: string; contentKey: string | null }) => [
+        e.action,
+        e.reason,
+        e.contentKey,
+      ]),
       [
         ['content.delete', 'api', 'callRecording'],
         ['content.delete', 'cascade', 'scr-1'],
@@ -69,10 +90,22 @@ describeBackends('deletion', (backend) => {
         { key: 'ivr1', body: '5', type: 'ivrAudioRecording' },
       ],
     });
-    assert.equal((await api({ method: 'DELETE', url: `${I}/${guid}/content/chattranscript`, token: bearer })).statusCode, 204);
-    assert.equal((await api({ method: 'DELETE', url: `${I}/${guid}/content/voicemail-a7`, token: bearer })).statusCode, 204);
-    assert.equal((await api({ method: 'DELETE', url: `${I}/${guid}/content/voicemail-a7`, token: bearer })).statusCode, 404);
-    const left = (await api({ method: 'GET', url: `${I}/${guid}`, token: bearer })).json().content.map((c: { contentKey: string }) => c.contentKey).sort();
+    assert.equal(
+      (await api({ method: 'DELETE', url: `${I}/${guid}/content/chattranscript`, token: bearer })).statusCode,
+      204,
+    );
+    assert.equal(
+      (await api({ method: 'DELETE', url: `${I}/${guid}/content/voicemail-a7`, token: bearer })).statusCode,
+      204,
+    );
+    assert.equal(
+      (await api({ method: 'DELETE', url: `${I}/${guid}/content/voicemail-a7`, token: bearer })).statusCode,
+      404,
+    );
+    const left = (await api({ method: 'GET', url: `${I}/${guid}`, token: bearer }))
+      .json()
+      .content.map((c: { contentKey: string }) => c.contentKey)
+      .sort();
     assert.deepEqual(left, ['ivr1', 'v2']);
   });
 
@@ -94,7 +127,11 @@ describeBackends('deletion', (backend) => {
       assert.equal(res.statusCode, 400, JSON.stringify(body).slice(0, 80));
       assert.match(res.json().message, message);
     }
-    assert.equal((await api({ method: 'GET', url: `${I}/${a}`, token: bearer })).statusCode, 200, 'nothing deleted by bad batches');
+    assert.equal(
+      (await api({ method: 'GET', url: `${I}/${a}`, token: bearer })).statusCode,
+      200,
+      'nothing deleted by bad batches',
+    );
     const ok = await batch({ guids: [a, b.toUpperCase(), '7d1e6f52-4b0a-4c8e-9a43-1f2b3c4d5e6f'] });
     assert.equal(ok.statusCode, 200);
     assert.deepEqual(ok.json(), { failures: [] });
@@ -109,25 +146,42 @@ describeBackends('deletion', (backend) => {
     const guids: string[] = [];
     for (let i = 0; i < 30; i++) guids.push(await seed(bearer));
     let done = false;
-    const first = api({ method: 'POST', url: `${I}/delete-batch`, token: bearer, body: { guids } }).finally(() => {
-      done = true;
-    });
+    const first = api({ method: 'POST', url: `${I}/delete-batch`, token: bearer, body: { guids } }).finally(
+      () => {
+        done = true;
+      },
+    );
     // Probe until the running batch is seen (429) or has finished: the order of the two is up to the scheduler.
     let refused: Awaited<typeof first> | undefined;
     const unknown = '7d1e6f52-4b0a-4c8e-9a43-1f2b3c4d5e6f';
     while (!done && !refused) {
-      const probe = await api({ method: 'POST', url: `${I}/delete-batch`, token: bearer, body: { guids: [unknown] } });
+      const probe = await api({
+        method: 'POST',
+        url: `${I}/delete-batch`,
+        token: bearer,
+        body: { guids: [unknown] },
+      });
       if (probe.statusCode === 429) refused = probe;
       else assert.equal(probe.statusCode, 200);
     }
     assert.ok(refused, 'a concurrent batch was refused');
     assert.ok(Number(refused.headers['retry-after']) > 0);
     assert.equal(refused.json().code, 'batch_in_progress');
-    const other = await api({ method: 'POST', url: `${I}/delete-batch`, token: otherBearer, body: { guids: [unknown] } });
+    const other = await api({
+      method: 'POST',
+      url: `${I}/delete-batch`,
+      token: otherBearer,
+      body: { guids: [unknown] },
+    });
     assert.equal(other.statusCode, 200, 'another account is not blocked');
     assert.equal((await first).statusCode, 200);
     assert.deepEqual((await first).json(), { failures: [] });
-    const after = await api({ method: 'POST', url: `${I}/delete-batch`, token: bearer, body: { guids: [guids[0]] } });
+    const after = await api({
+      method: 'POST',
+      url: `${I}/delete-batch`,
+      token: bearer,
+      body: { guids: [guids[0]] },
+    });
     assert.equal(after.statusCode, 200, 'the lock is released when the batch ends');
   });
 
@@ -136,16 +190,30 @@ describeBackends('deletion', (backend) => {
     const admin = await token();
     const reader = await token({ scopes: 'interaction-content:read interaction-content:delete' });
     const guid = await seed(admin);
-    const place = await api({ method: 'PUT', url: `${I}/${guid}/legal-hold`, token: admin, body: { reason: 'Litigation 42', caseId: 'CASE-42' } });
+    const place = await api({
+      method: 'PUT',
+      url: `${I}/${guid}/legal-hold`,
+      token: admin,
+      body: { reason: 'Litigation 42', caseId: 'CASE-42' },
+    });
     assert.equal(place.statusCode, 200);
     assert.equal(place.json().reason, 'Litigation 42');
     assert.equal(place.json().caseId, 'CASE-42');
 
-    const delContent = await api({ method: 'DELETE', url: `${I}/${guid}/content/callRecording`, token: reader });
+    const delContent = await api({
+      method: 'DELETE',
+      url: `${I}/${guid}/content/callRecording`,
+      token: reader,
+    });
     assert.equal(delContent.statusCode, 409);
     assert.match(delContent.json().message, /legal hold \(Litigation 42\)/);
     assert.equal((await api({ method: 'DELETE', url: `${I}/${guid}`, token: reader })).statusCode, 409);
-    const batch = await api({ method: 'POST', url: `${I}/delete-batch`, token: reader, body: { guids: [guid] } });
+    const batch = await api({
+      method: 'POST',
+      url: `${I}/delete-batch`,
+      token: reader,
+      body: { guids: [guid] },
+    });
     assert.equal(batch.statusCode, 200);
     assert.equal(batch.json().failures.length, 1);
     assert.equal(batch.json().failures[0].guid, guid);
@@ -153,8 +221,14 @@ describeBackends('deletion', (backend) => {
     assert.match(batch.json().failures[0].message, /legal hold/);
 
     // VCC representation unchanged; admins may ask for the hold.
-    assert.equal('legalHold' in (await api({ method: 'GET', url: `${I}/${guid}`, token: reader })).json(), false);
-    assert.equal((await api({ method: 'GET', url: `${I}/${guid}?include=legalHold`, token: reader })).statusCode, 403);
+    assert.equal(
+      'legalHold' in (await api({ method: 'GET', url: `${I}/${guid}`, token: reader })).json(),
+      false,
+    );
+    assert.equal(
+      (await api({ method: 'GET', url: `${I}/${guid}?include=legalHold`, token: reader })).statusCode,
+      403,
+    );
     const shown = await api({ method: 'GET', url: `${I}/${guid}?include=legalHold`, token: admin });
     assert.equal(shown.json().legalHold.caseId, 'CASE-42');
 
@@ -163,11 +237,24 @@ describeBackends('deletion', (backend) => {
       assert.equal(res.statusCode, 400, JSON.stringify(body));
     }
 
-    assert.equal((await api({ method: 'DELETE', url: `${I}/${guid}/legal-hold`, token: admin })).statusCode, 204);
-    assert.equal((await api({ method: 'DELETE', url: `${I}/${guid}/legal-hold`, token: admin })).statusCode, 404);
+    assert.equal(
+      (await api({ method: 'DELETE', url: `${I}/${guid}/legal-hold`, token: admin })).statusCode,
+      204,
+    );
+    assert.equal(
+      (await api({ method: 'DELETE', url: `${I}/${guid}/legal-hold`, token: admin })).statusCode,
+      404,
+    );
     assert.equal((await api({ method: 'DELETE', url: `${I}/${guid}`, token: reader })).statusCode, 200);
 
-    const actions = (await api({ method: 'GET', url: '/interaction-content/audit', token: admin })).json().items.map((e: { action: string }) => e.action);
-    assert.deepEqual(actions, ['legal_hold.place', 'legal_hold.release', 'content.delete', 'interaction.delete']);
+    const actions = (await api({ method: 'GET', url: '/interaction-content/audit', token: admin }))
+      .json()
+      .items.map((e: { action: string }) => e.action);
+    assert.deepEqual(actions, [
+      'legal_hold.place',
+      'legal_hold.release',
+      'content.delete',
+      'interaction.delete',
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeBackends } from '../helpers/backends.js';
 import { buildTestApp } from '../helpers/app.js';
+import { describeBackends } from '../helpers/backends.js';
 
 const GUID = '7D1E6F52-4B0A-4C8E-9A43-1F2B3C4D5E6F';
 
@@ -34,21 +34,54 @@ describeBackends('interactions: create and get', (backend) => {
     });
 
     // VCC shows only interactions with content.
-    assert.equal((await api({ method: 'GET', url: `/interaction-content/interactions/${GUID}`, token: bearer })).statusCode, 404);
+    assert.equal(
+      (await api({ method: 'GET', url: `/interaction-content/interactions/${GUID}`, token: bearer }))
+        .statusCode,
+      404,
+    );
 
-    const again = await api({ method: 'POST', url: '/interaction-content/interactions', token: bearer, body: { guid: GUID.toLowerCase(), start: '2024-03-01T10:00:00Z', connectFrom: 'a', connectTo: 'b', direction: 'inbound', handlingAgents: [] } });
+    const again = await api({
+      method: 'POST',
+      url: '/interaction-content/interactions',
+      token: bearer,
+      body: {
+        guid: GUID.toLowerCase(),
+        start: '2024-03-01T10:00:00Z',
+        connectFrom: 'a',
+        connectTo: 'b',
+        direction: 'inbound',
+        handlingAgents: [],
+      },
+    });
     assert.equal(again.statusCode, 409);
     assert.equal(again.json().code, 'interaction_exists');
 
-    const generated = await seed(bearer, { files: [{ key: 'transcript', body: '{"a":1}', contentType: 'application/json' }] });
-    assert.match(generated, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a time-ordered UUIDv7');
-    const got = await api({ method: 'GET', url: `/interaction-content/interactions/${generated.toUpperCase()}`, token: bearer });
+    const generated = await seed(bearer, {
+      files: [{ key: 'transcript', body: '{"a":1}', contentType: 'application/json' }],
+    });
+    assert.match(
+      generated,
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      'a time-ordered UUIDv7',
+    );
+    const got = await api({
+      method: 'GET',
+      url: `/interaction-content/interactions/${generated.toUpperCase()}`,
+      token: bearer,
+    });
     assert.equal(got.statusCode, 200);
     const body = got.json();
     assert.equal(body.guid, generated);
     assert.equal(body.content.length, 1);
     const [item] = body.content;
-    assert.deepEqual(Object.keys(item).sort(), ['contentKey', 'contentLength', 'contentType', 'lastModified', 'properties', 'type']);
+    assert.deepEqual(Object.keys(item).sort(), [
+      'contentKey',
+      'contentLength',
+      'contentType',
+      'lastModified',
+      'properties',
+      'type',
+    ]);
     assert.equal(item.contentKey, 'transcript');
     assert.equal(item.type, 'transcript');
     assert.equal(item.contentType, 'application/json');
@@ -64,9 +97,16 @@ describeBackends('interactions: create and get', (backend) => {
     let res = await api({ method: 'GET', url: '/interaction-content/interactions/1234', token: bearer });
     assert.equal(res.statusCode, 400);
     assert.equal(res.json().message, 'GUID must be 36 characters in length');
-    res = await api({ method: 'GET', url: '/interaction-content/interactions/zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz', token: bearer });
+    res = await api({
+      method: 'GET',
+      url: '/interaction-content/interactions/zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz',
+      token: bearer,
+    });
     assert.equal(res.statusCode, 400);
-    assert.equal(res.json().message, "GUID 'zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz' is not a valid UUID string");
+    assert.equal(
+      res.json().message,
+      "GUID 'zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz' is not a valid UUID string",
+    );
     res = await api({ method: 'DELETE', url: '/interaction-content/interactions/abc', token: bearer });
     assert.equal(res.json().message, 'GUID must be 36 characters in length');
   });
@@ -74,7 +114,13 @@ describeBackends('interactions: create and get', (backend) => {
   test('create refuses bad bodies with 400 naming the field, and stores nothing', async (t) => {
     const { api, token, deps } = await buildTestApp(t, { backend });
     const bearer = await token();
-    const valid = { start: '2024-03-01T10:00:00Z', connectFrom: 'a', connectTo: 'b', direction: 'inbound', handlingAgents: [] };
+    const valid = {
+      start: '2024-03-01T10:00:00Z',
+      connectFrom: 'a',
+      connectTo: 'b',
+      direction: 'inbound',
+      handlingAgents: [],
+    };
     const cases: [unknown, RegExp][] = [
       ['{not json', /JSON/],
       [{ ...valid, start: 'yesterday' }, /'start'/],
@@ -87,7 +133,12 @@ describeBackends('interactions: create and get', (backend) => {
       [{ connectFrom: 'a' }, /'start'|'connectTo'|'direction'/],
     ];
     for (const [body, message] of cases) {
-      const res = await api({ method: 'POST', url: '/interaction-content/interactions', token: bearer, body });
+      const res = await api({
+        method: 'POST',
+        url: '/interaction-content/interactions',
+        token: bearer,
+        body,
+      });
       assert.equal(res.statusCode, 400, JSON.stringify(body));
       assert.match(res.json().message, message);
     }

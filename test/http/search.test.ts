@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Backend, describeBackends } from '../helpers/backends.js';
 import { buildTestApp, V2 } from '../helpers/app.js';
+import { type Backend, describeBackends } from '../helpers/backends.js';
 
 const BASE = '/interaction-content/interactions';
 const DAY = '?start=2024-03-01T00:00:00Z&end=2024-03-02T00:00:00Z';
@@ -56,11 +56,19 @@ describeBackends('GET /interactions (search)', (backend) => {
 
   test('v2 pages with page numbers and totals', async (t) => {
     const { api, bearer, expected } = await fixture(t, backend);
-    const res = await api({ method: 'GET', url: `${BASE}${DAY}&limit=5&page=3`, token: bearer, headers: { accept: V2 } });
+    const res = await api({
+      method: 'GET',
+      url: `${BASE}${DAY}&limit=5&page=3`,
+      token: bearer,
+      headers: { accept: V2 },
+    });
     assert.equal(res.statusCode, 200);
     const body = res.json();
     assert.deepEqual(body.meta, { page: 3, count: 2, pageCount: 3, totalCount: 12 });
-    assert.deepEqual(body.items.map((i: { guid: string }) => i.guid), expected.slice(10));
+    assert.deepEqual(
+      body.items.map((i: { guid: string }) => i.guid),
+      expected.slice(10),
+    );
   });
 
   test('filters: agent, address prefixes, direction (case-insensitive), window bounds', async (t) => {
@@ -71,15 +79,40 @@ describeBackends('GET /interactions (search)', (backend) => {
       return new Set(res.json().items.map((i: { guid: string }) => i.guid));
     };
     const pick = (f: (i: number) => boolean) => new Set(guids.filter((_, i) => f(i)));
-    assert.deepEqual(await q('&handlingAgentId=bob'), pick((i) => i % 2 === 0));
-    assert.deepEqual(await q('&handlingAgentId=cid'), pick((i) => i % 2 === 1));
-    assert.deepEqual(await q('&connectFrom=%2B4420'), pick((i) => i % 3 === 0));
-    assert.deepEqual(await q('&connectTo=queue-su'), pick((i) => i % 2 === 1));
-    assert.deepEqual(await q('&direction=OUTBOUND'), pick((i) => i % 4 === 0));
-    assert.deepEqual(await q('&direction=inbound&handlingAgentId=ann'), pick((i) => i % 2 === 0 && i % 4 !== 0));
+    assert.deepEqual(
+      await q('&handlingAgentId=bob'),
+      pick((i) => i % 2 === 0),
+    );
+    assert.deepEqual(
+      await q('&handlingAgentId=cid'),
+      pick((i) => i % 2 === 1),
+    );
+    assert.deepEqual(
+      await q('&connectFrom=%2B4420'),
+      pick((i) => i % 3 === 0),
+    );
+    assert.deepEqual(
+      await q('&connectTo=queue-su'),
+      pick((i) => i % 2 === 1),
+    );
+    assert.deepEqual(
+      await q('&direction=OUTBOUND'),
+      pick((i) => i % 4 === 0),
+    );
+    assert.deepEqual(
+      await q('&direction=inbound&handlingAgentId=ann'),
+      pick((i) => i % 2 === 0 && i % 4 !== 0),
+    );
     // start inclusive, end exclusive
-    const res = await api({ method: 'GET', url: `${BASE}?start=2024-03-01T08:00:00Z&end=2024-03-01T09:00:00Z`, token: bearer });
-    assert.deepEqual(new Set(res.json().items.map((i: { guid: string }) => i.guid)), pick((i) => i < 2));
+    const res = await api({
+      method: 'GET',
+      url: `${BASE}?start=2024-03-01T08:00:00Z&end=2024-03-01T09:00:00Z`,
+      token: bearer,
+    });
+    assert.deepEqual(
+      new Set(res.json().items.map((i: { guid: string }) => i.guid)),
+      pick((i) => i < 2),
+    );
     const content = res.json().items[0].content;
     assert.equal(content[0].contentKey, 'callRecording');
   });
@@ -123,12 +156,22 @@ describeBackends('GET /interactions (search)', (backend) => {
       [`${DAY}&limit=2&direction=inbound`, token],
       ['?start=2024-03-01T00:00:01Z&end=2024-03-02T00:00:00Z&limit=2', token],
     ]) {
-      const res = await api({ method: 'GET', url: `${BASE}${qs}&continuationToken=${encodeURIComponent(tok)}`, token: bearer });
+      const res = await api({
+        method: 'GET',
+        url: `${BASE}${qs}&continuationToken=${encodeURIComponent(tok)}`,
+        token: bearer,
+      });
       assert.equal(res.statusCode, 400, `${qs} ${tok}`);
       assert.match(res.json().message, /continuationToken/);
     }
     // Another account cannot use it either.
-    const other = await api({ method: 'GET', url: `${BASE}${DAY}&limit=2&continuationToken=${encodeURIComponent(token)}`, token: await (await import('../helpers/app.js')).buildTestApp(t, { backend }).then((h) => h.token({ account: 'globex' })) });
+    const other = await api({
+      method: 'GET',
+      url: `${BASE}${DAY}&limit=2&continuationToken=${encodeURIComponent(token)}`,
+      token: await (await import('../helpers/app.js'))
+        .buildTestApp(t, { backend })
+        .then((h) => h.token({ account: 'globex' })),
+    });
     assert.equal(other.statusCode, 401); // a token from another app instance (other secret) is not ours
   });
 
@@ -136,7 +179,11 @@ describeBackends('GET /interactions (search)', (backend) => {
     const h = await buildTestApp(t, { backend, env: { ICS_SEARCH_WINDOW_DAYS: '0' } });
     const bearer = await h.token();
     await h.seed(bearer, { start: '2020-01-01T00:00:00Z' });
-    const res = await h.api({ method: 'GET', url: `${BASE}?start=2019-01-01T00:00:00Z&end=2030-01-01T00:00:00Z`, token: bearer });
+    const res = await h.api({
+      method: 'GET',
+      url: `${BASE}?start=2019-01-01T00:00:00Z&end=2030-01-01T00:00:00Z`,
+      token: bearer,
+    });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().items.length, 1);
   });

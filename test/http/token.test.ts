@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeBackends } from '../helpers/backends.js';
 import { addClient } from '../../src/auth/client-admin.js';
 import { buildTestApp } from '../helpers/app.js';
+import { describeBackends } from '../helpers/backends.js';
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -10,13 +10,21 @@ const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 describeBackends('POST /Auth/connect/token', (backend) => {
   test('issues a bearer token for form credentials and for HTTP Basic', async (t) => {
     const { app, deps } = await buildTestApp(t, { backend });
-    const c = await addClient(deps.store, { account: 'acme', scopes: 'interaction-content:read interaction-content:delete' });
+    const c = await addClient(deps.store, {
+      account: 'acme',
+      scopes: 'interaction-content:read interaction-content:delete',
+    });
 
     const viaForm = await app.inject({
       method: 'POST',
       url: '/Auth/connect/token',
       headers: FORM,
-      payload: form({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, scope: 'interaction-content:read' }),
+      payload: form({
+        grant_type: 'client_credentials',
+        client_id: c.clientId,
+        client_secret: c.clientSecret,
+        scope: 'interaction-content:read',
+      }),
     });
     assert.equal(viaForm.statusCode, 200);
     const body = viaForm.json();
@@ -26,7 +34,9 @@ describeBackends('POST /Auth/connect/token', (backend) => {
     assert.equal(body.scope, 'interaction-content:read');
     assert.equal(viaForm.headers['cache-control'], 'no-store');
 
-    const basic = Buffer.from(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`).toString('base64');
+    const basic = Buffer.from(
+      `${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`,
+    ).toString('base64');
     const viaBasic = await app.inject({
       method: 'POST',
       url: '/Auth/connect/token',
@@ -40,7 +50,10 @@ describeBackends('POST /Auth/connect/token', (backend) => {
     const search = await app.inject({
       method: 'GET',
       url: '/interaction-content/interactions?start=2024-01-01T00:00:00Z&end=2024-01-02T00:00:00Z',
-      headers: { authorization: `Bearer ${body.access_token}`, accept: 'application/vnd.newvoicemedia.v3+json' },
+      headers: {
+        authorization: `Bearer ${body.access_token}`,
+        accept: 'application/vnd.newvoicemedia.v3+json',
+      },
     });
     assert.equal(search.statusCode, 200);
   });
@@ -49,7 +62,12 @@ describeBackends('POST /Auth/connect/token', (backend) => {
     const { app, deps } = await buildTestApp(t, { backend });
     const c = await addClient(deps.store, { account: 'acme', scopes: 'interaction-content:read' });
     const post = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
-      app.inject({ method: 'POST', url: '/Auth/connect/token', headers: { ...FORM, ...headers }, payload: form(fields) });
+      app.inject({
+        method: 'POST',
+        url: '/Auth/connect/token',
+        headers: { ...FORM, ...headers },
+        payload: form(fields),
+      });
 
     let res = await post({ grant_type: 'password', client_id: c.clientId, client_secret: c.clientSecret });
     assert.equal(res.statusCode, 400);
@@ -67,7 +85,12 @@ describeBackends('POST /Auth/connect/token', (backend) => {
     assert.equal(res.statusCode, 401);
     assert.equal(res.json().error, 'invalid_client');
 
-    res = await post({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, scope: 'interaction-content:delete' });
+    res = await post({
+      grant_type: 'client_credentials',
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+      scope: 'interaction-content:delete',
+    });
     assert.equal(res.statusCode, 400);
     assert.equal(res.json().error, 'invalid_scope');
 
@@ -76,7 +99,11 @@ describeBackends('POST /Auth/connect/token', (backend) => {
 
     // A revoked client gets no more tokens.
     await deps.store.revokeClient(c.clientId, Date.now());
-    res = await post({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret });
+    res = await post({
+      grant_type: 'client_credentials',
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+    });
     assert.equal(res.statusCode, 401);
   });
 });

@@ -4,14 +4,16 @@ import { readdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { describeBackends } from '../helpers/backends.js';
 import { buildTestApp, type TestApp, V3 } from '../helpers/app.js';
+import { describeBackends } from '../helpers/backends.js';
 
-const url = (guid: string, key: string, q = '') => `/interaction-content/interactions/${guid}/content/${key}${q}`;
+const url = (guid: string, key: string, q = '') =>
+  `/interaction-content/interactions/${guid}/content/${key}${q}`;
 
 async function files(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) out.push(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
   return out;
 }
 
@@ -28,7 +30,17 @@ describeBackends('content upload (PUT)', (backend) => {
     const bearer = await h.token();
     const guid = await h.seed(bearer, { files: [] });
     const put = (body: string, headers: Record<string, string> = {}) =>
-      h.app.inject({ method: 'PUT', url: url(guid, 'transcript'), headers: { authorization: `Bearer ${bearer}`, accept: V3, 'content-type': 'application/json', ...headers }, payload: body });
+      h.app.inject({
+        method: 'PUT',
+        url: url(guid, 'transcript'),
+        headers: {
+          authorization: `Bearer ${bearer}`,
+          accept: V3,
+          'content-type': 'application/json',
+          ...headers,
+        },
+        payload: body,
+      });
 
     const first = await put('{"v":1}');
     assert.equal(first.statusCode, 201);
@@ -45,7 +57,11 @@ describeBackends('content upload (PUT)', (backend) => {
     assert.equal(after.length, 1);
     assert.notEqual(after[0], before[0], 'a replacement gets a fresh immutable key');
 
-    const got = await h.app.inject({ method: 'GET', url: url(guid, 'transcript'), headers: { authorization: `Bearer ${bearer}` } });
+    const got = await h.app.inject({
+      method: 'GET',
+      url: url(guid, 'transcript'),
+      headers: { authorization: `Bearer ${bearer}` },
+    });
     assert.equal(got.body, '{"v":22}');
     assert.equal(got.headers.etag, `"${createHash('sha256').update('{"v":22}').digest('hex')}"`);
   });
@@ -53,10 +69,17 @@ describeBackends('content upload (PUT)', (backend) => {
   test('bad uploads get 4xx and change nothing', async (t) => {
     const h = await buildTestApp(t, { backend, env: { ICS_MAX_UPLOAD_BYTES: '1000' } });
     const bearer = await h.token();
-    const guid = await h.seed(bearer, { files: [{ key: 'callRecording', body: 'original', contentType: 'audio/wav' }] });
+    const guid = await h.seed(bearer, {
+      files: [{ key: 'callRecording', body: 'original', contentType: 'audio/wav' }],
+    });
     const before = await blobFiles(h);
     const put = (key: string, q: string, body: string | Buffer, headers: Record<string, string> = {}) =>
-      h.app.inject({ method: 'PUT', url: url(guid, key, q), headers: { authorization: `Bearer ${bearer}`, accept: V3, 'content-type': 'audio/wav', ...headers }, payload: body });
+      h.app.inject({
+        method: 'PUT',
+        url: url(guid, key, q),
+        headers: { authorization: `Bearer ${bearer}`, accept: V3, 'content-type': 'audio/wav', ...headers },
+        payload: body,
+      });
 
     const cases: [string, string, string | Buffer, number, string][] = [
       ['callRecording', '', Buffer.alloc(1001), 413, 'payload_too_large'],
@@ -76,10 +99,16 @@ describeBackends('content upload (PUT)', (backend) => {
     assert.equal(badType.statusCode, 415);
     const unknownGuid = await put('callRecording', '', 'x');
     assert.equal(unknownGuid.statusCode, 200, 'control: a good replace works');
-    const missing = await h.app.inject({ method: 'PUT', url: url('7d1e6f52-4b0a-4c8e-9a43-1f2b3c4d5e6f', 'callRecording'), headers: { authorization: `Bearer ${bearer}`, accept: V3, 'content-type': 'audio/wav' }, payload: 'x' });
+    const missing = await h.app.inject({
+      method: 'PUT',
+      url: url('7d1e6f52-4b0a-4c8e-9a43-1f2b3c4d5e6f', 'callRecording'),
+      headers: { authorization: `Bearer ${bearer}`, accept: V3, 'content-type': 'audio/wav' },
+      payload: 'x',
+    });
     assert.equal(missing.statusCode, 404);
     assert.equal((await blobFiles(h)).length, before.length);
-    if (backend === 'sqlite-fs') assert.deepEqual(await files(join(h.dataDir, 'blobs', '.tmp')).catch(() => []), []);
+    if (backend === 'sqlite-fs')
+      assert.deepEqual(await files(join(h.dataDir, 'blobs', '.tmp')).catch(() => []), []);
   });
 
   test('a streamed upload over the limit without Content-Length gets 413 and leaves nothing', async (t) => {
@@ -104,7 +133,9 @@ describeBackends('content upload (PUT)', (backend) => {
   test('a truncated upload (client disconnects early) leaves no file, no row, and the old content intact', async (t) => {
     const h = await buildTestApp(t, { backend });
     const bearer = await h.token();
-    const guid = await h.seed(bearer, { files: [{ key: 'callRecording', body: 'original', contentType: 'audio/wav' }] });
+    const guid = await h.seed(bearer, {
+      files: [{ key: 'callRecording', body: 'original', contentType: 'audio/wav' }],
+    });
     const before = await blobFiles(h);
     await h.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = h.app.server.address() as { port: number };
@@ -120,10 +151,15 @@ describeBackends('content upload (PUT)', (backend) => {
       socket.on('error', reject);
     });
     // Let the server notice and clean up.
-    for (let i = 0; i < 50 && (await blobFiles(h)).length !== before.length; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 50 && (await blobFiles(h)).length !== before.length; i++)
+      await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(await blobFiles(h), before);
-    const got = await h.app.inject({ method: 'GET', url: url(guid, 'callRecording'), headers: { authorization: `Bearer ${bearer}` } });
+    const got = await h.app.inject({
+      method: 'GET',
+      url: url(guid, 'callRecording'),
+      headers: { authorization: `Bearer ${bearer}` },
+    });
     assert.equal(got.body, 'original');
     assert.equal(await h.deps.store.countPurge(), 0, 'the upload intent was cleared');
   });

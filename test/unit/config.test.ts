@@ -21,7 +21,15 @@ describe('loadConfig', () => {
       ICS_BLOB_URL: 's3://recordings/ics?endpoint=http://minio:9000&region=eu-west-1&forcePathStyle=true',
     });
     assert.deepEqual(c.database, { kind: 'postgres', url: 'postgres://ics:pw@db:5432/ics', poolSize: 10 });
-    assert.deepEqual(c.blobs, { kind: 's3', bucket: 'recordings', prefix: 'ics/', endpoint: 'http://minio:9000', region: 'eu-west-1', forcePathStyle: true, credentials: undefined });
+    assert.deepEqual(c.blobs, {
+      kind: 's3',
+      bucket: 'recordings',
+      prefix: 'ics/',
+      endpoint: 'http://minio:9000',
+      region: 'eu-west-1',
+      forcePathStyle: true,
+      credentials: undefined,
+    });
   });
 
   test('every problem is reported at once', () => {
@@ -57,6 +65,11 @@ describe('loadConfig', () => {
     });
     assert.equal(c.limits.maxUploadBytes, 512 * 1024 ** 2);
     assert.equal(c.limits.searchWindowMs, 0);
-    assert.deepEqual(c.auth.oidc, { jwksUrl: 'https://idp/jwks', issuer: 'https://idp', audience: 'ics', accountClaim: 'tenant' });
+    assert.deepEqual(c.auth.oidc, {
+      jwksUrl: 'https://idp/jwks',
+      issuer: 'https://idp',
+      audience: 'ics',
+      accountClaim: 'tenant',
+    });
   });
 });

@@ -47,12 +47,21 @@ describe('content keys', () => {
   });
   test('an ambiguous type-name GET names the ids', () => {
     const item = (key: string) => ({ contentKey: key, type: 'attachment' }) as ContentRecord;
-    assert.throws(() => selectOne({ kind: 'typeName', type: 'attachment' }, [item('x1'), item('x2')]), /x1, x2/);
+    assert.throws(
+      () => selectOne({ kind: 'typeName', type: 'attachment' }, [item('x1'), item('x2')]),
+      /x1, x2/,
+    );
     assert.equal(selectOne({ kind: 'typeName', type: 'attachment' }, [item('x1')])?.contentKey, 'x1');
   });
   test('upload targets', () => {
-    assert.deepEqual(uploadTarget(parseContentKey('TRANSCRIPT'), undefined), { contentKey: 'transcript', type: 'transcript' });
-    assert.deepEqual(uploadTarget(parseContentKey('Att-1'), 'attachment'), { contentKey: 'att-1', type: 'attachment' });
+    assert.deepEqual(uploadTarget(parseContentKey('TRANSCRIPT'), undefined), {
+      contentKey: 'transcript',
+      type: 'transcript',
+    });
+    assert.deepEqual(uploadTarget(parseContentKey('Att-1'), 'attachment'), {
+      contentKey: 'att-1',
+      type: 'attachment',
+    });
     assert.throws(() => uploadTarget(parseContentKey('att-1'), undefined), /required/);
     assert.throws(() => uploadTarget(parseContentKey('att-1'), 'transcript'), /named key/);
     assert.throws(() => uploadTarget(parseContentKey('voicemail'), 'voicemail'), /reserved/);
@@ -63,14 +72,22 @@ describe('GUIDs and times', () => {
   test('VCC GUID messages', () => {
     assert.equal(parseGuid('7D1E6F52-4B0A-4C8E-9A43-1F2B3C4D5E6F'), '7d1e6f52-4b0a-4c8e-9a43-1f2b3c4d5e6f');
     assert.throws(() => parseGuid('abc'), { message: 'GUID must be 36 characters in length' });
-    assert.throws(() => parseGuid('g'.repeat(36)), { message: `GUID '${'g'.repeat(36)}' is not a valid UUID string` });
+    assert.throws(() => parseGuid('g'.repeat(36)), {
+      message: `GUID '${'g'.repeat(36)}' is not a valid UUID string`,
+    });
   });
   test('ISO 8601 in, second-precision UTC out', () => {
     assert.equal(parseTime('2020-02-16T14:11:56Z'), Date.UTC(2020, 1, 16, 14, 11, 56));
     assert.equal(parseTime('2020-02-16T15:11:56+01:00'), Date.UTC(2020, 1, 16, 14, 11, 56));
     assert.equal(parseTime('2020-02-16'), Date.UTC(2020, 1, 16));
     assert.equal(parseTime('2020-02-16T14:11:56.789'), Date.UTC(2020, 1, 16, 14, 11, 56, 789));
-    for (const bad of ['2020-02-30T00:00:00Z', '2020-13-01', 'tomorrow', '2020-02-16T25:00:00Z', '1581862316']) {
+    for (const bad of [
+      '2020-02-30T00:00:00Z',
+      '2020-13-01',
+      'tomorrow',
+      '2020-02-16T25:00:00Z',
+      '1581862316',
+    ]) {
       assert.equal(parseTime(bad), undefined, bad);
     }
     assert.equal(formatTime(Date.UTC(2020, 1, 16, 14, 11, 56, 999)), '2020-02-16T14:11:56Z');

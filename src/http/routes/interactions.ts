@@ -1,93 +1,110 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { badRequest, insufficientScope } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
+import { insufficientScope } from '../../core/errors.js';
 import type { Direction } from '../../core/types.js';
-import type { AppServices } from '../services.js';
-import { CreateInteractionBody, GuidParams, SearchQuery, SearchV2, SearchV3, errorRef } from '../schemas.js';
+import { timeParam } from '../params.js';
+import {
+  CreateInteractionBody,
+  commonErrors,
+  errorRef,
+  GuidParams,
+  SearchQuery,
+  SearchV2,
+  SearchV3,
+} from '../schemas.js';
 import * as wire from '../serialize.js';
+import type { AppServices } from '../services.js';
 
-const errors = { 400: errorRef, 401: errorRef, 403: errorRef, 404: errorRef };
+const errors = commonErrors;
+const time = timeParam;
 
-function time(name: string, raw: string) {
-  const ms = parseTime(raw);
-  if (ms === undefined) throw badRequest(`Invalid parameter '${name}': expected an ISO 8601 date-time`, 'invalid_date');
-  return ms;
-}
-
-export const interactionRoutes = (services: AppServices): FastifyPluginAsyncTypebox => async (app) => {
-  app.get(
-    '/interactions',
-    {
-      config: { scope: 'interaction-content:read', versioned: true },
-      schema: {
-        summary: 'Search interactions that have content [VCC]',
-        querystring: SearchQuery,
-        response: { 200: Type.Union([SearchV3, SearchV2]), ...errors },
+export const interactionRoutes =
+  (services: AppServices): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.get(
+      '/interactions',
+      {
+        config: { scope: 'interaction-content:read', versioned: true },
+        schema: {
+          summary: 'Search interactions that have content [VCC]',
+          querystring: SearchQuery,
+          response: { 200: Type.Union([SearchV3, SearchV2]), ...errors },
+        },
       },
-    },
-    async (request, reply) => {
-      const q = request.query;
-      const result = await services.interactions.search(request.ctx, request.apiVersion, {
-        start: time('start', q.start),
-        end: time('end', q.end),
-        handlingAgentId: q.handlingAgentId,
-        connectFrom: q.connectFrom,
-        connectTo: q.connectTo,
-        direction: q.direction?.toLowerCase() as Direction | undefined,
-        limit: q.limit ?? 100,
-        continuationToken: q.continuationToken,
-        page: q.page,
-      });
-      const items = wire.interactions(result.items);
-      if (result.kind === 'v3') return reply.send({ items, meta: { nextContinuationToken: result.nextContinuationToken } });
-      return reply.send({
-        items,
-        meta: { page: result.page, count: items.length, pageCount: result.pageCount, totalCount: result.totalCount },
-      });
-    },
-  );
-
-  app.get(
-    '/interactions/:guid',
-    {
-      config: { scope: 'interaction-content:read', versioned: true },
-      schema: {
-        summary: 'One interaction with its content list [VCC]',
-        params: GuidParams,
-        querystring: Type.Object({ include: Type.Optional(Type.String({ enum: ['legalHold'], description: '[ext] admin only' })) }),
-        response: { 200: Type.Unsafe({ $ref: 'Interaction#' }), ...errors },
+      async (request, reply) => {
+        const q = request.query;
+        const result = await services.interactions.search(request.ctx, request.apiVersion, {
+          start: time('start', q.start),
+          end: time('end', q.end),
+          handlingAgentId: q.handlingAgentId,
+          connectFrom: q.connectFrom,
+          connectTo: q.connectTo,
+          direction: q.direction?.toLowerCase() as Direction | undefined,
+          limit: q.limit ?? 100,
+          continuationToken: q.continuationToken,
+          page: q.page,
+        });
+        const items = wire.interactions(result.items);
+        if (result.kind === 'v3')
+          return reply.send({ items, meta: { nextContinuationToken: result.nextContinuationToken } });
+        return reply.send({
+          items,
+          meta: {
+            page: result.page,
+            count: items.length,
+            pageCount: result.pageCount,
+            totalCount: result.totalCount,
+          },
+        });
       },
-    },
-    async (request) => {
-      const withHold = request.query.include === 'legalHold';
-      if (withHold && !request.actor.scopes.has('interaction-content:admin')) throw insufficientScope('interaction-content:admin');
-      const found = await services.interactions.get(request.ctx, request.params.guid);
-      return wire.interaction(found, { withHold });
-    },
-  );
+    );
 
-  app.post(
-    '/interactions',
-    {
-      config: { scope: 'interaction-content:write', versioned: true },
-      schema: {
-        summary: 'Create an interaction (metadata only) [ext]',
-        body: CreateInteractionBody,
-        response: { 201: Type.Unsafe({ $ref: 'Interaction#' }), ...errors, 409: errorRef },
+    app.get(
+      '/interactions/:guid',
+      {
+        config: { scope: 'interaction-content:read', versioned: true },
+        schema: {
+          summary: 'One interaction with its content list [VCC]',
+          params: GuidParams,
+          querystring: Type.Object({
+            include: Type.Optional(Type.String({ enum: ['legalHold'], description: '[ext] admin only' })),
+          }),
+          response: { 200: Type.Unsafe({ $ref: 'Interaction#' }), ...errors },
+        },
       },
-    },
-    async (request, reply) => {
-      const b = request.body;
-      const created = await services.interactions.create(request.ctx, {
-        guid: b.guid,
-        start: time('start', b.start),
-        connectFrom: b.connectFrom,
-        connectTo: b.connectTo,
-        direction: b.direction.toLowerCase() as Direction,
-        handlingAgents: (b.handlingAgents ?? []).map((a) => a.id),
-      });
-      return reply.code(201).header('location', `/interaction-content/interactions/${created.guid}`).send(wire.interaction(created));
-    },
-  );
-};
+      async (request) => {
+        const withHold = request.query.include === 'legalHold';
+        if (withHold && !request.actor.scopes.has('interaction-content:admin'))
+          throw insufficientScope('interaction-content:admin');
+        const found = await services.interactions.get(request.ctx, request.params.guid);
+        return wire.interaction(found, { withHold });
+      },
+    );
+
+    app.post(
+      '/interactions',
+      {
+        config: { scope: 'interaction-content:write', versioned: true },
+        schema: {
+          summary: 'Create an interaction (metadata only) [ext]',
+          body: CreateInteractionBody,
+          response: { 201: Type.Unsafe({ $ref: 'Interaction#' }), ...errors, 409: errorRef },
+        },
+      },
+      async (request, reply) => {
+        const b = request.body;
+        const created = await services.interactions.create(request.ctx, {
+          guid: b.guid,
+          start: time('start', b.start),
+          connectFrom: b.connectFrom,
+          connectTo: b.connectTo,
+          direction: b.direction.toLowerCase() as Direction,
+          handlingAgents: (b.handlingAgents ?? []).map((a) => a.id),
+        });
+        return reply
+          .code(201)
+          .header('location', `/interaction-content/interactions/${created.guid}`)
+          .send(wire.interaction(created));
+      },
+    );
+  };

@@ -6,36 +6,42 @@ import { TokenResponse } from '../schemas.js';
 const OAuthError = Type.Object({ error: Type.String(), error_description: Type.Optional(Type.String()) });
 
 /** POST /Auth/connect/token: the OAuth 2.0 client-credentials grant, form-encoded [VCC]. */
-export const tokenRoutes = (grant: ClientCredentialsGrant): FastifyPluginAsyncTypebox => async (app) => {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
-
-  app.post(
-    '/Auth/connect/token',
-    {
-      schema: {
-        summary: 'Client-credentials token; client id and secret as form fields or HTTP Basic [VCC]',
-        consumes: ['application/x-www-form-urlencoded'],
-        body: Type.Object({
-          grant_type: Type.Optional(Type.String()),
-          scope: Type.Optional(Type.String()),
-          client_id: Type.Optional(Type.String()),
-          client_secret: Type.Optional(Type.String()),
-        }),
-        response: { 200: TokenResponse, 400: OAuthError, 401: OAuthError },
+export const tokenRoutes =
+  (grant: ClientCredentialsGrant): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 16 * 1024 },
+      (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
       },
-    },
-    async (request, reply) => {
-      const form = request.body ?? {};
-      const result = await grant.handle({
-        grantType: form.grant_type,
-        scope: form.scope,
-        clientId: form.client_id,
-        clientSecret: form.client_secret,
-        authorizationHeader: request.headers.authorization,
-      });
-      return reply.code(result.status).headers(result.headers).send(result.body);
-    },
-  );
-};
+    );
+
+    app.post(
+      '/Auth/connect/token',
+      {
+        schema: {
+          summary: 'Client-credentials token; client id and secret as form fields or HTTP Basic [VCC]',
+          consumes: ['application/x-www-form-urlencoded'],
+          body: Type.Object({
+            grant_type: Type.Optional(Type.String()),
+            scope: Type.Optional(Type.String()),
+            client_id: Type.Optional(Type.String()),
+            client_secret: Type.Optional(Type.String()),
+          }),
+          response: { 200: TokenResponse, 400: OAuthError, 401: OAuthError },
+        },
+      },
+      async (request, reply) => {
+        const form = request.body ?? {};
+        const result = await grant.handle({
+          grantType: form.grant_type,
+          scope: form.scope,
+          clientId: form.client_id,
+          clientSecret: form.client_secret,
+          authorizationHeader: request.headers.authorization,
+        });
+        return reply.code(result.status).headers(result.headers).send(result.body);
+      },
+    );
+  };

@@ -1,4 +1,4 @@
-import { type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { keyText } from './dialect.js';
 
 // Named, expiring leases per account: "one delete-batch per account at a time", across nodes. A
