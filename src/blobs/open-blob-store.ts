@@ -1,7 +1,6 @@
 import type { BlobConfig } from '../config.js';
 import type { BlobStore } from './blob-store.js';
 import { FsBlobStore } from './fs-blob-store.js';
-import { S3BlobStore } from './s3-blob-store.js';
 
 /**
  * The configured BlobStore, checked before the server starts: a missing bucket, an unreachable
@@ -9,10 +8,11 @@ import { S3BlobStore } from './s3-blob-store.js';
  * StoreUnavailableError that says which.
  */
 export async function openBlobStore(config: BlobConfig): Promise<BlobStore> {
+  // The AWS SDK is loaded only when S3 is configured: otherwise it would be most of the process's memory.
   const store =
     config.kind === 'fs'
       ? new FsBlobStore(config.root)
-      : new S3BlobStore({ config, credentials: config.credentials });
+      : new (await import('./s3-blob-store.js')).S3BlobStore({ config, credentials: config.credentials });
   try {
     await store.ping();
   } catch (err) {

@@ -64,7 +64,7 @@ export class KyselyMetadataStore implements MetadataStore {
         return value;
       });
       // A deletion has answered only once its rows are gone from every file (see truncateWal).
-      if (erased && this.#dialect === 'sqlite' && !(await truncateWal(this.#db))) {
+      if (erased && this.#dialect === 'sqlite' && !(await this.#scrubWal())) {
         this.#logger?.warn(
           {},
           'SQLite WAL held by a reader: deleted rows stay in it until the next deletion',
@@ -72,6 +72,35 @@ export class KyselyMetadataStore implements MetadataStore {
       }
       return result;
     });
+  }
+
+  #scrubbing: Promise<boolean> | undefined;
+  #nextScrub: Promise<boolean> | undefined;
+
+  /**
+   * Group scrubbing: a checkpoint that starts after a deletion's commit covers that deletion, so
+   * deletions that commit while one runs all wait for the same next one instead of one each.
+   */
+  #scrubWal(): Promise<boolean> {
+    const start = () => {
+      const run = truncateWal(this.#db).finally(() => {
+        if (this.#scrubbing === run) this.#scrubbing = undefined;
+      });
+      this.#scrubbing = run;
+      return run;
+    };
+    if (!this.#scrubbing) return start();
+    this.#nextScrub ??= this.#scrubbing.then(
+      () => {
+        this.#nextScrub = undefined;
+        return start();
+      },
+      () => {
+        this.#nextScrub = undefined;
+        return start();
+      },
+    );
+    return this.#nextScrub;
   }
 
   getInteraction(account: string, guid: string) {
