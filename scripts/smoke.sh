@@ -12,8 +12,21 @@ LOG="$DATA/server.log"
 V3='Accept: application/vnd.newvoicemedia.v3+json'
 export PORT ICS_DATA_DIR="$DATA"
 
+# npm start runs the server as a child of npm: start it in its own process group (setsid) and stop
+# the whole group, or the server outlives the script.
+start_server() {
+  setsid npm start >"$LOG" 2>&1 &
+  SERVER=$!
+}
+stop_server() {
+  if [ -n "${SERVER:-}" ]; then
+    kill -TERM -- "-$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+    SERVER=
+  fi
+}
 cleanup() {
-  [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
+  stop_server
   rm -rf "$DATA"
 }
 trap cleanup EXIT
@@ -25,8 +38,11 @@ fail() {
 }
 json() { node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const v=JSON.parse(s);console.log(eval('v'+process.argv[1]))})" "$1"; }
 
-npm start >"$LOG" 2>&1 &
-SERVER=$!
+if curl -fs "$BASE/healthz" >/dev/null 2>&1; then
+  echo "smoke: port $PORT is already in use; set SMOKE_PORT" >&2
+  exit 1
+fi
+start_server
 for _ in $(seq 1 100); do
   curl -fs "$BASE/healthz" >/dev/null 2>&1 && break
   kill -0 "$SERVER" 2>/dev/null || fail "server exited during start-up"
@@ -64,14 +80,15 @@ CODE=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" 
 [ "$CODE" = 404 ] || fail "download after delete answered $CODE"
 echo "smoke: delete ok, then 404"
 
-kill "$SERVER"
-wait "$SERVER" 2>/dev/null || true
-SERVER=
+stop_server
+curl -fs "$BASE/healthz" >/dev/null 2>&1 && fail "the server did not stop"
 # A second start must not print or change the bootstrap client.
 BEFORE=$(cat "$DATA/bootstrap-client.json")
-npm start >"$LOG" 2>&1 &
-SERVER=$!
+start_server
 for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fs "$BASE/healthz" >/dev/null || fail "the server did not restart"
 grep -q "client secret:" "$LOG" && fail "second start printed a bootstrap client"
 [ "$BEFORE" = "$(cat "$DATA/bootstrap-client.json")" ] || fail "second start changed bootstrap-client.json"
+stop_server
+curl -fs "$BASE/healthz" >/dev/null 2>&1 && fail "the server did not stop"
 echo "smoke: passed"
