@@ -36,7 +36,8 @@ export async function startIcs(opts: {
   const prof = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
   const proc: Background = await startBackground(
     process.execPath,
-    [...prof, '--import', 'tsx', 'src/cli/entry.ts', 'serve'],
+    // The compiled build, as `npm start` runs it in production (bench/run.ts builds it first).
+    [...prof, 'bin/ics.js', 'serve'],
     {
       cwd: opts.root ?? ROOT,
       env: {

@@ -131,7 +131,10 @@ export class KyselyMetadataTx implements MetadataTx {
         .returningAll()
         .execute();
       if (rows.length > 0) {
-        this.erased = true;
+        // Content bytes never sit in the database and a content row's own metadata (key, type,
+        // length, SHA-256) is what the ledger keeps anyway; only rows that carry personal data
+        // (an owning agent or plan, properties) need scrubbing from the WAL.
+        if (rows.some(carriesPersonalData)) this.erased = true;
         await this.#addToCount(account, guid, -rows.length);
       }
       return rows.map(toContent).sort(compareContent);
@@ -239,4 +242,8 @@ export class KyselyMetadataTx implements MetadataTx {
       .where('guid', '=', guid)
       .execute();
   }
+}
+
+function carriesPersonalData(row: { owning_agent_id: string | null; owning_interaction_plan_id: string | null; properties: string }) {
+  return row.owning_agent_id !== null || row.owning_interaction_plan_id !== null || row.properties !== '{}';
 }
