@@ -150,7 +150,7 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
         },
       ],
       notes: [
-        `RSS just before the load: ${idleMiB.toFixed(0)} MiB (the server runs from source under tsx, as the bench starts it)`,
+        `RSS just before the load: ${idleMiB.toFixed(0)} MiB (the server runs the compiled build, as npm start does)`,
         `wrk, 32 connections, ${params.memorySeconds} s (${(memRun.bytesPerSec / 1e6).toFixed(0)} MB/s, ${memRun.requests} complete downloads); VmRSS sampled every 20 ms and VmHWM after resetting it through /proc/<pid>/clear_refs${mem.hwmBytes === undefined ? ' (reset unavailable: sampled only)' : ''}`,
       ],
     },
