@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { parseContentKey, selectOne, uploadTarget } from './content-keys.js';
-import { auditActor, type RequestContext } from './context.js';
+import { auditDraft, type RequestContext } from './context.js';
 import {
   badRequest,
   contentNotFound,
@@ -117,18 +117,10 @@ export class ContentService {
         const prev = await tx.putContent(item);
         await tx.removePurge([intent.id]);
         if (!prev) return { prev, entries: [] as PurgeEntry[] };
-        await tx.appendAudit(account, {
-          at: now,
-          ...auditActor(ctx),
-          action: 'content.replace',
-          guid,
-          contentKey: prev.contentKey,
-          type: prev.type,
-          contentLength: prev.length,
-          sha256: prev.sha256,
-          reason: 'api',
-          details: null,
-        });
+        await tx.appendAudit(
+          account,
+          auditDraft(ctx, { at: now, action: 'content.replace', guid, reason: 'api', item: prev }),
+        );
         const entries = await tx.enqueuePurge([
           { account, blobKey: prev.blobKey, notBefore: now, reason: 'replace' },
         ]);

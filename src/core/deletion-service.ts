@@ -1,6 +1,6 @@
 import type { MetadataStore, MetadataTx } from '../metadata/metadata-store.js';
 import { parseContentKey, selectContent } from './content-keys.js';
-import { auditActor, type RequestContext } from './context.js';
+import { auditDraft, type RequestContext } from './context.js';
 import {
   AppError,
   badRequest,
@@ -113,18 +113,15 @@ export class DeletionService {
       const deleted = await tx.deleteInteraction(ctx.actor.account, guid);
       const reasons = new Map<ContentRecord, Reason>(deleted.map((d) => [d, reason]));
       const recorded = await this.#record(tx, ctx, deleted, reasons, 'content.delete');
-      const whole = await tx.appendAudit(ctx.actor.account, {
-        at: Date.now(),
-        ...auditActor(ctx),
-        action: 'interaction.delete',
-        guid,
-        contentKey: null,
-        type: null,
-        contentLength: null,
-        sha256: null,
-        reason,
-        details: { contentItems: deleted.length },
-      });
+      const whole = await tx.appendAudit(
+        ctx.actor.account,
+        auditDraft(ctx, {
+          action: 'interaction.delete',
+          guid,
+          reason,
+          details: { contentItems: deleted.length },
+        }),
+      );
       return { entries: [...recorded.entries, whole], purge: recorded.purge };
     });
   }
@@ -148,18 +145,10 @@ export class DeletionService {
     const entries: AuditEntry[] = [];
     for (const d of deleted) {
       entries.push(
-        await tx.appendAudit(ctx.actor.account, {
-          at: now,
-          ...auditActor(ctx),
-          action,
-          guid: d.guid,
-          contentKey: d.contentKey,
-          type: d.type,
-          contentLength: d.length,
-          sha256: d.sha256,
-          reason: reasons.get(d) ?? 'api',
-          details: null,
-        }),
+        await tx.appendAudit(
+          ctx.actor.account,
+          auditDraft(ctx, { at: now, action, guid: d.guid, reason: reasons.get(d) ?? 'api', item: d }),
+        ),
       );
     }
     this.deps.faults.hit('delete.before-commit');

@@ -1,5 +1,5 @@
 import type { MetadataStore } from '../metadata/metadata-store.js';
-import { auditActor, type RequestContext } from './context.js';
+import { auditDraft, type RequestContext } from './context.js';
 import { AppError, badRequest, interactionNotFound } from './errors.js';
 import { parseGuid } from './guid.js';
 import type { LegalHold } from './types.js';
@@ -30,18 +30,16 @@ export class HoldService {
       const interaction = await tx.lockInteraction(ctx.actor.account, guid);
       if (!interaction) throw interactionNotFound(guid);
       await tx.setLegalHold(ctx.actor.account, guid, hold);
-      await tx.appendAudit(ctx.actor.account, {
-        at: hold.placedAt,
-        ...auditActor(ctx),
-        action: interaction.legalHold ? 'legal_hold.update' : 'legal_hold.place',
-        guid,
-        contentKey: null,
-        type: null,
-        contentLength: null,
-        sha256: null,
-        reason: 'api',
-        details: { holdReason: hold.reason, caseId: hold.caseId },
-      });
+      await tx.appendAudit(
+        ctx.actor.account,
+        auditDraft(ctx, {
+          at: hold.placedAt,
+          action: interaction.legalHold ? 'legal_hold.update' : 'legal_hold.place',
+          guid,
+          reason: 'api',
+          details: { holdReason: hold.reason, caseId: hold.caseId },
+        }),
+      );
     });
     return hold;
   }
@@ -59,18 +57,16 @@ export class HoldService {
         });
       }
       await tx.setLegalHold(ctx.actor.account, guid, null);
-      await tx.appendAudit(ctx.actor.account, {
-        at: Date.now(),
-        ...auditActor(ctx),
-        action: 'legal_hold.release',
-        guid,
-        contentKey: null,
-        type: null,
-        contentLength: null,
-        sha256: null,
-        reason: 'api',
-        details: { holdReason: interaction.legalHold.reason, caseId: interaction.legalHold.caseId },
-      });
+      const { reason, caseId } = interaction.legalHold;
+      await tx.appendAudit(
+        ctx.actor.account,
+        auditDraft(ctx, {
+          action: 'legal_hold.release',
+          guid,
+          reason: 'api',
+          details: { holdReason: reason, caseId },
+        }),
+      );
     });
   }
 }

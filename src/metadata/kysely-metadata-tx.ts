@@ -244,6 +244,10 @@ export class KyselyMetadataTx implements MetadataTx {
   }
 }
 
-function carriesPersonalData(row: { owning_agent_id: string | null; owning_interaction_plan_id: string | null; properties: string }) {
+function carriesPersonalData(row: {
+  owning_agent_id: string | null;
+  owning_interaction_plan_id: string | null;
+  properties: string;
+}) {
   return row.owning_agent_id !== null || row.owning_interaction_plan_id !== null || row.properties !== '{}';
 }
