@@ -85,6 +85,7 @@ export class DeletionService {
     const release = await this.deps.locks.tryAcquire(ctx.actor.account, 'delete-batch');
     if (!release) throw batchInProgress(5);
     try {
+      await this.deps.faults.pause('batch.locked');
       const failures: BatchFailure[] = [];
       for (const guid of guids) {
         try {
