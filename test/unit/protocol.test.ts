@@ -111,3 +111,17 @@ describe('continuation tokens', () => {
     assert.throws(() => codec.decode('a.b.c', filters), /continuationToken/);
   });
 });
+
+describe('test-only faults', () => {
+  test('pauses parse and wait; unset means no-op; kills are not triggered by pauses', async () => {
+    const { createFaults, noFaults } = await import('../../src/core/faults.js');
+    assert.equal(createFaults(undefined), noFaults);
+    const faults = createFaults('batch.locked@pause=30, other.point:3');
+    const t0 = Date.now();
+    await faults.pause('batch.locked');
+    assert.ok(Date.now() - t0 >= 25);
+    await faults.pause('not.configured');
+    faults.hit('other.point'); // 1st of 3: no kill
+    faults.hit('other.point'); // 2nd of 3: no kill
+  });
+});
