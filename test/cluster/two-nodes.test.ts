@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type ServerProcess, startServerProcess } from '../helpers/cli.js';
+import { bootstrapToken, type ServerProcess, startServerProcess } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 import { startS3, type TestS3 } from '../helpers/s3.js';
 
@@ -29,21 +29,8 @@ describe('two nodes, one PostgreSQL, one bucket', { skip }, () => {
     // Node A holds a delete-batch's lock for a second (test-only pause), so node B sees it for certain.
     a = await startServerProcess({ ...env(dirs[0]), ICS_TEST_FAULTS: 'batch.locked@pause=1000' });
     b = await startServerProcess(env(dirs[1]));
-    const client = JSON.parse(await readFile(join(dirs[0], 'bootstrap-client.json'), 'utf8')) as {
-      clientId: string;
-      clientSecret: string;
-    };
-    const res = await fetch(`${b.url}/Auth/connect/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: client.clientId,
-        client_secret: client.clientSecret,
-      }),
-    });
-    assert.equal(res.status, 200, 'a client bootstrapped through node A gets a token from node B');
-    token = ((await res.json()) as { access_token: string }).access_token;
+    // A client bootstrapped through node A gets a token from node B.
+    token = await bootstrapToken(b.url, dirs[0]);
   });
 
   after(async () => {

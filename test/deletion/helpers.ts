@@ -1,12 +1,13 @@
 // Shared by the deletion tests: a small HTTP client for a real `ics serve` process, and direct looks
 // at the data directory (blob files, temp files, the purge queue, raw bytes of every file).
+
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { runCli, type ServerProcess, startServerProcess } from '../helpers/cli.js';
+import { bootstrapToken, runCli, type ServerProcess, startServerProcess } from '../helpers/cli.js';
 
 export const V3 = 'application/vnd.newvoicemedia.v3+json';
 const I = '/interaction-content/interactions';
@@ -79,21 +80,7 @@ export class Api {
 
   /** Reads `<dataDir>/bootstrap-client.json` (written at first start) and gets a token. */
   static async connect(url: string, dataDir: string): Promise<Api> {
-    const client = JSON.parse(await readFile(join(dataDir, 'bootstrap-client.json'), 'utf8')) as {
-      clientId: string;
-      clientSecret: string;
-    };
-    const res = await fetch(`${url}/Auth/connect/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: client.clientId,
-        client_secret: client.clientSecret,
-      }),
-    });
-    if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
-    return new Api(url, ((await res.json()) as { access_token: string }).access_token);
+    return new Api(url, await bootstrapToken(url, dataDir));
   }
 
   /** The same token against another server process (on the same data directory). */

@@ -95,3 +95,24 @@ async function freePort(): Promise<number> {
     srv.on('error', reject);
   });
 }
+
+/** A token from `url` for the bootstrap client that the first start wrote into `dataDir`. */
+export async function bootstrapToken(url: string, dataDir: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const client = JSON.parse(await readFile(join(dataDir, 'bootstrap-client.json'), 'utf8')) as {
+    clientId: string;
+    clientSecret: string;
+  };
+  const res = await fetch(`${url}/Auth/connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    }),
+  });
+  if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
