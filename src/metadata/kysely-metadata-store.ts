@@ -112,14 +112,7 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   getInteractionWithContent(account: string, guid: string): Promise<InteractionWithContent | undefined> {
-    return atSeam(async () => {
-      const rec = await reads.getInteraction(this.#db, account, guid);
-      if (!rec) return undefined;
-      return {
-        ...rec,
-        content: rec.contentCount > 0 ? await reads.listContent(this.#db, account, guid) : [],
-      };
-    });
+    return atSeam(() => reads.getInteractionWithContent(this.#db, account, guid));
   }
 
   search(query: SearchQuery): Promise<InteractionWithContent[]> {
