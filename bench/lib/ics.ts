@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
+import { bootstrapToken } from '../../test/helpers/cli.js';
 import { type Background, freePort, run, startBackground } from './proc.js';
 
 // The ICS server under test, run from source exactly as `ics serve` runs, on its own data directory.
@@ -50,21 +50,7 @@ export async function startIcs(opts: {
       ready: async () => (await fetch(`${url}/healthz`)).ok,
     },
   );
-  const client = JSON.parse(readFileSync(join(dataDir, 'bootstrap-client.json'), 'utf8')) as {
-    clientId: string;
-    clientSecret: string;
-  };
-  const res = await fetch(`${url}/Auth/connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-    }),
-  });
-  if (!res.ok) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
-  const token = ((await res.json()) as { access_token: string }).access_token;
+  const token = await bootstrapToken(url, dataDir);
   return {
     url,
     pid: proc.pid,

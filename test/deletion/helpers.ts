@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import Sqlite from 'better-sqlite3';
+import type { VerifyReport } from '../../src/core/verify.js';
 import { bootstrapToken, runCli, type ServerProcess, startServerProcess } from '../helpers/cli.js';
 
 export const V3 = 'application/vnd.newvoicemedia.v3+json';
@@ -37,15 +38,8 @@ export function cli(dataDir: string, args: string[]) {
   return runCli(args, { ICS_DATA_DIR: dataDir, ICS_LOG_LEVEL: 'warn' });
 }
 
-export interface VerifyJson {
-  rows: number;
-  blobs: number;
-  orphans: number;
-  missing: number;
-  mismatches: number;
-  repaired: number;
-  findings: { kind: string; detail: string }[];
-}
+/** What `ics verify --json` prints. */
+export type VerifyJson = VerifyReport;
 
 export async function verifyJson(
   dataDir: string,
