@@ -1,6 +1,16 @@
-/** ISO 8601 in UTC with second precision: 2020-02-16T14:11:56Z. */
-export const formatTime = (ms: number) =>
-  new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+const twoDigits = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/**
+ * ISO 8601 in UTC with second precision: 2020-02-16T14:11:56Z. Built from the date's fields, which
+ * is about three times faster than toISOString() (two calls on every interaction served); years
+ * outside 1000-9999 take toISOString()'s extended form.
+ */
+export function formatTime(ms: number): string {
+  const d = new Date(ms);
+  const y = d.getUTCFullYear();
+  if (y < 1000 || y > 9999) return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, -5)}Z`;
+  return `${y}-${twoDigits(d.getUTCMonth() + 1)}-${twoDigits(d.getUTCDate())}T${twoDigits(d.getUTCHours())}:${twoDigits(d.getUTCMinutes())}:${twoDigits(d.getUTCSeconds())}Z`;
+}
 
 const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { badRequest, insufficientScope } from '../core/errors.js';
 import type { Actor, Scope } from '../core/types.js';
 
@@ -17,6 +17,8 @@ declare module 'fastify' {
 
 export interface TokenVerifierLike {
   verify(authorization: string | undefined): Promise<Actor>;
+  /** A still-cached earlier verification, synchronously; undefined sends the request to verify(). */
+  cached?(authorization: string | undefined): Actor | undefined;
 }
 
 const VERSION = /application\/vnd\.newvoicemedia\.v([23])\+json/gi;
@@ -35,20 +37,34 @@ export function acceptedVersion(accept: string | undefined): 2 | 3 | undefined {
   return best;
 }
 
+// The hooks run on every request, so they are callback-style and stay synchronous when they can:
+// an async hook costs a promise and a microtask turn each (docs/performance.md).
+
+function authorize(request: FastifyRequest, actor: Actor, scope: Scope) {
+  request.actor = actor;
+  return actor.scopes.has(scope) ? undefined : insufficientScope(scope);
+}
+
 /** onRequest: authenticate and authorise before anything else looks at the request. */
 export function authenticate(verifier: TokenVerifierLike) {
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
+  return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
     const scope = request.routeOptions.config.scope;
-    if (!scope) return;
-    request.actor = await verifier.verify(request.headers.authorization);
-    if (!request.actor.scopes.has(scope)) throw insufficientScope(scope);
+    if (!scope) return done();
+    const authorization = request.headers.authorization;
+    const known = verifier.cached?.(authorization);
+    if (known !== undefined) return done(authorize(request, known, scope));
+    verifier.verify(authorization).then(
+      (actor) => done(authorize(request, actor, scope)),
+      (err: Error) => done(err),
+    );
   };
 }
 
 /** preValidation: the VCC version rule for JSON routes. */
-export async function checkVersion(request: FastifyRequest) {
-  if (!request.routeOptions.config.versioned) return;
+export function checkVersion(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+  if (!request.routeOptions.config.versioned) return done();
   const version = acceptedVersion(request.headers.accept);
-  if (!version) throw badRequest(INVALID_VERSION, 'invalid_api_version');
+  if (!version) return done(badRequest(INVALID_VERSION, 'invalid_api_version'));
   request.apiVersion = version;
+  done();
 }

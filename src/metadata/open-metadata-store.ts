@@ -9,6 +9,7 @@ import type { Database, MetadataLogger } from './db-schema.js';
 import { KyselyMetadataStore } from './kysely-metadata-store.js';
 import type { MetadataStore } from './metadata-store.js';
 import { BUSY_TIMEOUT_MS, IcsSqliteDialect } from './sqlite-dialect.js';
+import { optimiseStatements } from './sqlite-statements.js';
 
 export type { MetadataLogger };
 
@@ -64,32 +65,13 @@ function openSqlite(path: string, logger: MetadataLogger | undefined): Sqlite.Da
     // A crash between a deletion's commit and its WAL scrub leaves old page images in the WAL; a
     // TRUNCATE checkpoint at open finishes that scrub (a busy WAL, held by another process, is fine).
     db.pragma('wal_checkpoint(TRUNCATE)');
-    cacheStatements(db, 500);
+    // The handle is Kysely's alone from here: prepare() now returns the driver's statement shape.
+    optimiseStatements(db, 500);
     return db;
   } catch (err) {
     db.close();
     throw err;
   }
-}
-
-/**
- * Kysely's SQLite driver prepares every statement anew, which was the largest single cost of a
- * metadata request (see docs/performance.md). The same SQL text reuses its prepared statement; a
- * statement busy in an iteration is never shared. Bounded: texts vary with IN-list lengths.
- */
-function cacheStatements(db: Sqlite.Database, max: number) {
-  const prepare = db.prepare.bind(db);
-  const cache = new Map<string, Sqlite.Statement>();
-  db.prepare = ((source: string) => {
-    const hit = cache.get(source);
-    if (hit && !hit.busy) return hit;
-    const stmt = prepare(source);
-    if (!hit) {
-      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
-      cache.set(source, stmt);
-    }
-    return stmt;
-  }) as typeof db.prepare;
 }
 
 function createPool(config: { url: string; poolSize: number }, logger: MetadataLogger | undefined): pg.Pool {

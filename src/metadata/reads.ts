@@ -8,37 +8,19 @@ import type {
   SearchQuery,
 } from '../core/types.js';
 import type { Database } from './db-schema.js';
-import { compareContent, toAudit, toContent, toInteraction } from './mappers.js';
+import { compareContent, toAudit, toContent, toInteraction, toInteractionWithContent } from './mappers.js';
+import { PreparedQuery } from './prepared-query.js';
 import { searchPageQuery } from './search-query.js';
 
 // Reads shared by the store (autocommit) and the transaction object: both hand in a Kysely, which
-// for a transaction is its Transaction.
+// for a transaction is its Transaction. The fixed-shape reads on hot paths are prepared once.
 
-export async function getInteraction(
-  db: Kysely<Database>,
-  account: string,
-  guid: string,
-): Promise<InteractionRecord | undefined> {
-  const row = await db
-    .selectFrom('interactions')
-    .selectAll()
-    .where('account', '=', account)
-    .where('guid', '=', guid)
-    .executeTakeFirst();
-  return row && toInteraction(row);
-}
+const interactionQuery = new PreparedQuery(2, (db, account: string, guid: string) =>
+  db.selectFrom('interactions').selectAll().where('account', '=', account).where('guid', '=', guid),
+);
 
-/**
- * The interaction and its content in one statement (a LEFT JOIN): the hot path of GET
- * /interactions/{guid}, where a second round trip through the query builder and driver was a
- * measurable share of each request.
- */
-export async function getInteractionWithContent(
-  db: Kysely<Database>,
-  account: string,
-  guid: string,
-): Promise<InteractionWithContent | undefined> {
-  const rows = await db
+const interactionWithContentQuery = new PreparedQuery(2, (db, account: string, guid: string) =>
+  db
     .selectFrom('interactions as i')
     .leftJoin('contents as c', (join) =>
       join.onRef('c.account', '=', 'i.account').onRef('c.guid', '=', 'i.guid'),
@@ -57,8 +39,39 @@ export async function getInteractionWithContent(
       'c.properties as c_properties',
     ])
     .where('i.account', '=', account)
-    .where('i.guid', '=', guid)
-    .execute();
+    .where('i.guid', '=', guid),
+);
+
+const contentQuery = new PreparedQuery(2, (db, account: string, guid: string) =>
+  db
+    .selectFrom('contents')
+    .selectAll()
+    .where('account', '=', account)
+    .where('guid', '=', guid)
+    .orderBy('last_modified_ms')
+    .orderBy('content_key'),
+);
+
+export async function getInteraction(
+  db: Kysely<Database>,
+  account: string,
+  guid: string,
+): Promise<InteractionRecord | undefined> {
+  const [row] = await interactionQuery.execute(db, account, guid);
+  return row && toInteraction(row);
+}
+
+/**
+ * The interaction and its content in one statement (a LEFT JOIN): the hot path of GET
+ * /interactions/{guid}, where a second round trip through the query builder and driver was a
+ * measurable share of each request.
+ */
+export async function getInteractionWithContent(
+  db: Kysely<Database>,
+  account: string,
+  guid: string,
+): Promise<InteractionWithContent | undefined> {
+  const rows = await interactionWithContentQuery.execute(db, account, guid);
   if (rows.length === 0) return undefined;
   const content: ContentRecord[] = [];
   for (const r of rows) {
@@ -80,7 +93,7 @@ export async function getInteractionWithContent(
       }),
     );
   }
-  return { ...toInteraction(rows[0]), content: content.sort(compareContent) };
+  return toInteractionWithContent(rows[0], content.sort(compareContent));
 }
 
 export async function listContent(
@@ -88,14 +101,7 @@ export async function listContent(
   account: string,
   guid: string,
 ): Promise<ContentRecord[]> {
-  const rows = await db
-    .selectFrom('contents')
-    .selectAll()
-    .where('account', '=', account)
-    .where('guid', '=', guid)
-    .orderBy('last_modified_ms')
-    .orderBy('content_key')
-    .execute();
+  const rows = await contentQuery.execute(db, account, guid);
   return rows.map(toContent);
 }
 
@@ -119,7 +125,7 @@ export async function search(db: Kysely<Database>, query: SearchQuery): Promise<
     list.push(toContent(r));
     byGuid.set(r.guid, list);
   }
-  return rows.map((r) => ({ ...toInteraction(r), content: (byGuid.get(r.guid) ?? []).sort(compareContent) }));
+  return rows.map((r) => toInteractionWithContent(r, (byGuid.get(r.guid) ?? []).sort(compareContent)));
 }
 
 export async function listAudit(db: Kysely<Database>, q: AuditQuery): Promise<AuditEntry[]> {

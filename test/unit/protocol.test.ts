@@ -92,6 +92,17 @@ describe('GUIDs and times', () => {
     }
     assert.equal(formatTime(Date.UTC(2020, 1, 16, 14, 11, 56, 999)), '2020-02-16T14:11:56Z');
   });
+
+  test('formatTime truncates to the second, like toISOString without the fraction, in any year', () => {
+    const reference = (ms: number) =>
+      new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    const samples = [0, -1, -1500, 999, 1000, Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(10000, 0, 1)];
+    samples.push(Date.UTC(999, 11, 31, 23, 59, 59, 500), Date.UTC(1000, 0, 1), -62198755200000);
+    for (let i = 0; i < 2000; i++) samples.push(Math.round((Math.random() - 0.3) * 4e12));
+    for (const ms of samples) assert.equal(formatTime(ms), reference(ms), String(ms));
+    assert.equal(formatTime(-1500), '1969-12-31T23:59:58Z');
+    assert.equal(formatTime(Date.UTC(10000, 0, 1)), '+010000-01-01T00:00:00Z');
+  });
 });
 
 describe('continuation tokens', () => {
