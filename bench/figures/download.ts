@@ -4,7 +4,7 @@ import { type BenchContext, MiB, makeFile } from '../lib/context.js';
 import { blobKeyOf, contentPath, createInteraction, type IcsServer, uploadFile } from '../lib/ics.js';
 import { wrk } from '../lib/load.js';
 import { startNginx } from '../lib/nginx.js';
-import { cpuSeconds, rssBytes, sampleRss } from '../lib/proc.js';
+import { cpuSeconds, ensureDebianTool, rssBytes, sampleRss } from '../lib/proc.js';
 import { type Figure, median, type Row, ratioRow } from '../lib/report.js';
 
 // Download throughput of the very same files from ICS and from nginx (sendfile), with wrk; then
@@ -19,6 +19,19 @@ interface Case {
 
 export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promise<Figure[]> {
   const { params } = ctx;
+  // Both figures need wrk as the client (see lib/load.ts for why not autocannon).
+  const noWrk = ensureDebianTool('wrk', 'wrk', ctx.log);
+  if (noWrk) {
+    ctx.log(`  SKIP download and memory figures: ${noWrk}`);
+    const skipped = (id: string, title: string): Figure => ({
+      id,
+      title,
+      yardstick: `skipped: ${noWrk}`,
+      rows: [{ measure: title, unit: '', ics: Number.NaN, target: '', verdict: 'SKIP' }],
+      notes: [],
+    });
+    return [skipped('download', 'Download throughput'), skipped('memory', 'Memory: peak RSS under downloads')];
+  }
   ctx.log(`  uploading fixtures: 1 × ${params.bigMiB} MiB, ${params.smallFiles} × ${params.smallMiB} MiB`);
   const bigFile = join(ctx.workDir, 'big.bin');
   const smallFile = join(ctx.workDir, 'small.bin');
