@@ -30,7 +30,10 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
       rows: [{ measure: title, unit: '', ics: Number.NaN, target: '', verdict: 'SKIP' }],
       notes: [],
     });
-    return [skipped('download', 'Download throughput'), skipped('memory', 'Memory: peak RSS under downloads')];
+    return [
+      skipped('download', 'Download throughput'),
+      skipped('memory', 'Memory: peak RSS under downloads'),
+    ];
   }
   ctx.log(`  uploading fixtures: 1 × ${params.bigMiB} MiB, ${params.smallFiles} × ${params.smallMiB} MiB`);
   const bigFile = join(ctx.workDir, 'big.bin');

@@ -18,6 +18,33 @@ export interface InteractionRow {
   created_ms: number;
 }
 
+/**
+ * A row type's columns as a list that the compiler checks is complete. Hot reads name their columns
+ * instead of `select *`: the SQLite driver fetches such rows as arrays (sqlite-statements.ts).
+ */
+const columnsOf =
+  <Row>() =>
+  <const C extends readonly (keyof Row & string)[]>(
+    columns: C & ([Exclude<keyof Row, C[number]>] extends [never] ? unknown : 'a column is missing'),
+  ) =>
+    columns;
+
+export const INTERACTION_COLUMNS = columnsOf<InteractionRow>()([
+  'account',
+  'guid',
+  'start_ms',
+  'connect_from',
+  'connect_to',
+  'direction',
+  'handling_agents',
+  'content_count',
+  'hold_reason',
+  'hold_case_id',
+  'hold_placed_ms',
+  'hold_placed_by',
+  'created_ms',
+]);
+
 export interface InteractionAgentRow {
   account: string;
   agent_id: string;
@@ -40,6 +67,21 @@ export interface ContentRow {
   /** JSON object. */
   properties: string;
 }
+
+export const CONTENT_COLUMNS = columnsOf<ContentRow>()([
+  'account',
+  'guid',
+  'content_key',
+  'type',
+  'media_type',
+  'length',
+  'sha256',
+  'blob_key',
+  'last_modified_ms',
+  'owning_agent_id',
+  'owning_interaction_plan_id',
+  'properties',
+]);
 
 export interface PurgeRow {
   account: string;

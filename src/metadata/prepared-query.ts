@@ -12,6 +12,8 @@ import type { Database } from './db-schema.js';
  * is the same string object every time, so the SQLite statement cache finds it without re-hashing.
  *
  * Only for queries whose shape never depends on the values (no optional filters, no IN lists).
+ * Compilations are kept per dialect adapter, which `withSchema()` and `withPlugin()` variants of a
+ * Kysely share with it: those would reuse the first compilation. ICS uses neither.
  */
 export class PreparedQuery<A extends readonly unknown[], O> {
   readonly #build: (db: Kysely<Database>, ...params: A) => Compilable<O>;

@@ -7,7 +7,7 @@ import type {
   InteractionWithContent,
   SearchQuery,
 } from '../core/types.js';
-import type { Database } from './db-schema.js';
+import { CONTENT_COLUMNS, type Database, INTERACTION_COLUMNS } from './db-schema.js';
 import { compareContent, toAudit, toContent, toInteraction, toInteractionWithContent } from './mappers.js';
 import { PreparedQuery } from './prepared-query.js';
 import { searchPageQuery } from './search-query.js';
@@ -16,7 +16,11 @@ import { searchPageQuery } from './search-query.js';
 // for a transaction is its Transaction. The fixed-shape reads on hot paths are prepared once.
 
 const interactionQuery = new PreparedQuery(2, (db, account: string, guid: string) =>
-  db.selectFrom('interactions').selectAll().where('account', '=', account).where('guid', '=', guid),
+  db
+    .selectFrom('interactions')
+    .select(INTERACTION_COLUMNS)
+    .where('account', '=', account)
+    .where('guid', '=', guid),
 );
 
 const interactionWithContentQuery = new PreparedQuery(2, (db, account: string, guid: string) =>
@@ -25,7 +29,7 @@ const interactionWithContentQuery = new PreparedQuery(2, (db, account: string, g
     .leftJoin('contents as c', (join) =>
       join.onRef('c.account', '=', 'i.account').onRef('c.guid', '=', 'i.guid'),
     )
-    .selectAll('i')
+    .select(INTERACTION_COLUMNS.map((c) => `i.${c}` as const))
     .select([
       'c.content_key as c_content_key',
       'c.type as c_type',
@@ -45,7 +49,7 @@ const interactionWithContentQuery = new PreparedQuery(2, (db, account: string, g
 const contentQuery = new PreparedQuery(2, (db, account: string, guid: string) =>
   db
     .selectFrom('contents')
-    .selectAll()
+    .select(CONTENT_COLUMNS)
     .where('account', '=', account)
     .where('guid', '=', guid)
     .orderBy('last_modified_ms')
@@ -111,7 +115,7 @@ export async function search(db: Kysely<Database>, query: SearchQuery): Promise<
   // The whole page's content in one query, never one per interaction.
   const contentRows = await db
     .selectFrom('contents')
-    .selectAll()
+    .select(CONTENT_COLUMNS)
     .where('account', '=', query.account)
     .where(
       'guid',

@@ -1,6 +1,6 @@
 import { type Kysely, type SqlBool, sql } from 'kysely';
 import type { SearchFilters, SearchQuery } from '../core/types.js';
-import type { Database } from './db-schema.js';
+import { type Database, INTERACTION_COLUMNS } from './db-schema.js';
 
 // The search hot path, shared by search() and count() and by the EXPLAIN tests that check which
 // index each shape uses.
@@ -84,7 +84,11 @@ export function filteredInteractions(db: Kysely<Database>, f: SearchFilters, aft
 /** One page of interaction rows in (start, guid) order. */
 export function searchPageQuery(db: Kysely<Database>, query: SearchQuery) {
   const { q, startCol, guidCol } = filteredInteractions(db, query, query.after);
-  let page = q.selectAll('i').orderBy(startCol).orderBy(guidCol).limit(query.limit);
+  let page = q
+    .select(INTERACTION_COLUMNS.map((c) => `i.${c}` as const))
+    .orderBy(startCol)
+    .orderBy(guidCol)
+    .limit(query.limit);
   if (query.offset !== undefined && query.offset > 0) page = page.offset(query.offset);
   return page;
 }

@@ -9,7 +9,11 @@ import type Sqlite from 'better-sqlite3';
 //    column name up in the string table. Rows are instead fetched as arrays (`raw` mode) and turned
 //    into objects by a small function generated once per statement from its column names, which V8
 //    compiles to a single object literal with a stable shape. Same keys, same values, same order;
-//    a duplicate column name keeps the last value, as better-sqlite3's objects do.
+//    a duplicate column name keeps the last value, as better-sqlite3's objects do. Only statements
+//    that name their columns: SQLite re-prepares a cached `select *` by itself after another
+//    connection changes the table, and the names seen at the first prepare would then be wrong.
+//    So any SQL text with a `*` (including count(*)) keeps better-sqlite3's objects; the hot reads
+//    list their columns.
 
 type Row = Record<string, unknown>;
 type Mapper = (values: unknown[]) => Row;
@@ -23,6 +27,7 @@ interface DriverStatement {
   iterate(parameters: readonly unknown[]): IterableIterator<unknown>;
 }
 
+// In an object literal `"__proto__": v` would set the prototype; such rows stay better-sqlite3's.
 const IDENTIFIER_SAFE = (name: string) => name !== '__proto__';
 
 function rowMapper(columns: readonly string[]): Mapper | undefined {
@@ -63,8 +68,8 @@ class RowStatement implements DriverStatement {
   }
 }
 
-function driverStatement(stmt: Sqlite.Statement): DriverStatement {
-  if (!stmt.reader) return stmt as unknown as DriverStatement;
+function driverStatement(stmt: Sqlite.Statement, source: string): DriverStatement {
+  if (!stmt.reader || source.includes('*')) return stmt as unknown as DriverStatement;
   const map = rowMapper(stmt.columns().map((c) => c.name));
   return map ? new RowStatement(stmt, map) : (stmt as unknown as DriverStatement);
 }
@@ -76,7 +81,7 @@ export function optimiseStatements(db: Sqlite.Database, max: number): void {
   db.prepare = ((source: string) => {
     const hit = cache.get(source);
     if (hit && !hit.busy) return hit;
-    const stmt = driverStatement(prepare(source));
+    const stmt = driverStatement(prepare(source), source);
     if (!hit) {
       if (cache.size >= max) cache.delete(cache.keys().next().value as string);
       cache.set(source, stmt);
