@@ -3,7 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { downloadFigures } from './figures/download.js';
-import { largeUploadRow } from './figures/large-upload.js';
+import { largeUploadRows } from './figures/large-upload.js';
 import { metadataFigure } from './figures/metadata.js';
 import { searchFigure } from './figures/search.js';
 import { smallFileFigures } from './figures/small-files.js';
@@ -105,7 +105,7 @@ try {
       ingestRows.push(small.ingest);
       deleteFigure = small.delete;
     }
-    if (only.has('large-upload')) ingestRows.push(await largeUploadRow(ctx, ics));
+    if (only.has('large-upload')) ingestRows.push(...(await largeUploadRows(ctx, ics)));
     if (ingestRows.length > 0) {
       figures.push({
         id: 'ingest',

@@ -4,6 +4,7 @@ import { type BenchContext, MiB, makeFile } from '../lib/context.js';
 import { blobKeyOf, contentPath, createInteraction, type IcsServer, uploadFile } from '../lib/ics.js';
 import { wrk } from '../lib/load.js';
 import { startNginx } from '../lib/nginx.js';
+import { startPlainStore } from '../lib/plain-store.js';
 import { cpuSeconds, ensureDebianTool, rssBytes, sampleRss } from '../lib/proc.js';
 import { type Figure, median, type Row, ratioRow } from '../lib/report.js';
 
@@ -51,6 +52,8 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
   for (let i = 0; i < params.smallFiles; i++) smalls.push(await upload(smallFile));
 
   const nginx = await startNginx(ics.blobsRoot, ctx.workDir, ctx.log);
+  // The floor Node itself sets: node:http + a file stream, no auth, database or framework.
+  const bare = await startPlainStore(ctx, 'bare-node', ics.blobsRoot);
   const skip = typeof nginx === 'string' ? nginx : undefined;
   if (skip) ctx.log(`  SKIP nginx yardstick: ${skip}`);
 
@@ -64,19 +67,30 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
       range: MiB,
     },
   ];
+  type Side = 'ics' | 'nginx' | 'node';
   const results = cases.map(() => ({
     ics: [] as number[],
     nginx: [] as number[],
+    node: [] as number[],
     icsCpu: [] as number[],
     nginxCpu: [] as number[],
+    nodeCpu: [] as number[],
   }));
   let errors = 0;
-  const measure = async (c: Case, side: 'ics' | 'nginx', seconds = params.downloadSeconds) => {
-    const base = side === 'ics' ? ics.url : typeof nginx === 'string' ? '' : nginx.url;
-    const pid = side === 'ics' ? ics.pid : typeof nginx === 'string' ? 0 : nginx.pid;
-    const paths = c.big
-      ? [side === 'ics' ? big.icsPath : big.nginxPath]
-      : smalls.map((s) => (side === 'ics' ? s.icsPath : s.nginxPath));
+  const measure = async (c: Case, side: Side, seconds = params.downloadSeconds) => {
+    const server =
+      side === 'ics'
+        ? { url: ics.url, pid: ics.pid }
+        : side === 'node'
+          ? bare
+          : typeof nginx === 'string'
+            ? { url: '', pid: 0 }
+            : nginx;
+    const pathOf = (f: { icsPath: string; nginxPath: string }) =>
+      side === 'ics' ? f.icsPath : side === 'node' ? `/b${f.nginxPath}` : f.nginxPath;
+    const base = server.url;
+    const pid = server.pid;
+    const paths = c.big ? [pathOf(big)] : smalls.map(pathOf);
     const cpu0 = cpuSeconds(pid);
     const out = await wrk({
       base,
@@ -93,21 +107,20 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
   };
 
   // Warm-up (page cache, JIT), then interleaved rounds.
-  for (const c of cases) {
-    await measure(c, 'ics', 1);
-    if (!skip) await measure(c, 'nginx', 1);
-  }
+  const sides: Side[] = skip ? ['ics', 'node'] : ['ics', 'nginx', 'node'];
+  for (const c of cases) for (const side of sides) await measure(c, side, 1);
   for (let r = 0; r < params.rounds; r++) {
     for (const [i, c] of cases.entries()) {
-      const order: ('ics' | 'nginx')[] = skip ? ['ics'] : r % 2 === 0 ? ['ics', 'nginx'] : ['nginx', 'ics'];
+      const order = r % 2 === 0 ? sides : [...sides].reverse();
       for (const side of order) {
         ctx.log(`  download round ${r + 1}/${params.rounds}: ${c.name}, ${side}`);
         const m = await measure(c, side);
         results[i][side].push(m.mbs);
-        results[i][side === 'ics' ? 'icsCpu' : 'nginxCpu'].push(m.cpuPerGiB);
+        results[i][`${side}Cpu`].push(m.cpuPerGiB);
       }
     }
   }
+  await bare.stop();
 
   ctx.log(`  memory: 32 clients on the ${params.bigMiB} MiB file for ${params.memorySeconds} s`);
   const idleMiB = rssBytes(ics.pid) / MiB;
@@ -123,18 +136,28 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
   const mem = sampler.stop();
   if (typeof nginx !== 'string') await nginx.stop();
 
-  const rows: Row[] = cases.map((c, i) =>
-    ratioRow({
-      measure: c.name,
-      unit: 'MB/s',
-      ics: results[i].ics,
-      yardstick: skip ? undefined : results[i].nginx,
-      min: 0.8,
-    }),
-  );
+  const rows: Row[] = [
+    ...cases.map((c, i) =>
+      ratioRow({
+        measure: c.name,
+        unit: 'MB/s',
+        ics: results[i].ics,
+        yardstick: skip ? undefined : results[i].nginx,
+        min: 0.8,
+      }),
+    ),
+    ...cases.map((c, i) =>
+      ratioRow({
+        measure: `${c.name}: vs bare Node (floor)`,
+        unit: 'MB/s',
+        ics: results[i].ics,
+        yardstick: results[i].node,
+      }),
+    ),
+  ];
   const cpuNotes = cases.map(
     (c, i) =>
-      `server CPU per GiB served, ${c.name}: ICS ${median(results[i].icsCpu).toFixed(2)} s, nginx ${skip ? '—' : median(results[i].nginxCpu).toFixed(2)} s`,
+      `server CPU per GiB served, ${c.name}: ICS ${median(results[i].icsCpu).toFixed(2)} s, nginx ${skip ? '—' : median(results[i].nginxCpu).toFixed(2)} s, bare Node ${median(results[i].nodeCpu).toFixed(2)} s`,
   );
   const peakMiB = mem.peakBytes / MiB;
   return [
@@ -148,6 +171,7 @@ export async function downloadFigures(ctx: BenchContext, ics: IcsServer): Promis
       notes: [
         `wrk, 1 thread, ${params.downloadSeconds} s per run, ${params.rounds} interleaved rounds after a warm-up; MB = 10^6 bytes; files in page cache`,
         'Range case: random 1 MiB ranges; 32-client cases rotate over the files',
+        'bare Node (floor, informational): bench/servers/plain-store.ts serving the same files with node:http and fs.createReadStream, ICS read sizes, no auth, database or framework',
         ...cpuNotes,
         ...(errors > 0 ? [`${errors} wrk errors (non-2xx, timeouts, socket errors)`] : []),
       ],

@@ -18,59 +18,76 @@ export async function metadataFigure(ctx: BenchContext, ics: IcsServer, guid: st
   const jsonFile = join(ctx.workDir, 'metadata.json');
   writeFileSync(jsonFile, json);
 
-  const port = await freePort();
-  const bareUrl = `http://127.0.0.1:${port}`;
-  const bare = await startBackground(
-    process.execPath,
-    ['--import', 'tsx', 'bench/servers/bare.ts', jsonFile, String(port)],
-    {
-      cwd: ROOT,
-      ready: async () => (await fetch(`${bareUrl}/healthz`)).ok,
-    },
-  );
-  const check = await (await fetch(`${bareUrl}${path}`)).text();
-  if (check !== json) throw new Error('the bare route does not answer the same JSON');
+  // Two bare processes: the yardstick (JSON from memory) and the floor, which also reads the same
+  // rows from ICS's SQLite file on each request with a plain better-sqlite3 statement.
+  const startBare = async (withRead: boolean) => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const extra = withRead ? [join(ics.dataDir, 'ics.sqlite'), 'default', guid] : [];
+    const proc = await startBackground(
+      process.execPath,
+      ['--import', 'tsx', 'bench/servers/bare.ts', jsonFile, String(port), ...extra],
+      { cwd: ROOT, ready: async () => (await fetch(`${url}/healthz`)).ok },
+    );
+    const check = await (await fetch(`${url}${path}`)).text();
+    if (check !== json) throw new Error('the bare route does not answer the same JSON');
+    return { url, pid: proc.pid, stop: () => proc.stop() };
+  };
+  const bare = await startBare(false);
+  const floor = await startBare(true);
 
-  const run = (url: string, headers?: Record<string, string>, seconds = params.metaSeconds) =>
-    cannon({ url: `${url}${path}`, connections: params.metaConnections, duration: seconds, headers });
+  type Side = 'ics' | 'bare' | 'floor';
+  const servers = { ics, bare, floor };
+  const run = (side: Side, seconds = params.metaSeconds) =>
+    cannon({
+      url: `${servers[side].url}${path}`,
+      connections: params.metaConnections,
+      duration: seconds,
+      headers: side === 'ics' ? ics.headers : undefined,
+    });
   // Server CPU per request: a client-independent view (the load generator shares the two cores).
-  const cpuUs = { ics: [] as number[], bare: [] as number[] };
-  const icsRps: number[] = [];
-  const bareRps: number[] = [];
-  const icsP99: number[] = [];
-  const bareP99: number[] = [];
+  const cpuUs: Record<Side, number[]> = { ics: [], bare: [], floor: [] };
+  const rps: Record<Side, number[]> = { ics: [], bare: [], floor: [] };
+  const p99: Record<Side, number[]> = { ics: [], bare: [], floor: [] };
   let failed = 0;
   try {
     // Warm-up: JIT, caches, the token verifier's first verification.
-    await run(ics.url, ics.headers, 1);
-    await run(bareUrl, undefined, 1);
+    for (const side of ['ics', 'bare', 'floor'] as const) await run(side, 1);
     for (let r = 0; r < params.rounds; r++) {
-      const order = r % 2 === 0 ? ['ics', 'bare'] : ['bare', 'ics'];
-      for (const side of order) {
+      const sides: Side[] = ['ics', 'bare', 'floor'];
+      for (const side of r % 2 === 0 ? sides : sides.reverse()) {
         ctx.log(`  metadata round ${r + 1}/${params.rounds}: ${side}`);
-        const pid = side === 'ics' ? ics.pid : bare.pid;
+        const pid = servers[side].pid;
         const cpu0 = cpuSeconds(pid);
-        const out = side === 'ics' ? await run(ics.url, ics.headers) : await run(bareUrl);
-        cpuUs[side as 'ics' | 'bare'].push(((cpuSeconds(pid) - cpu0) * 1e6) / out.ok);
+        const out = await run(side);
+        cpuUs[side].push(((cpuSeconds(pid) - cpu0) * 1e6) / out.ok);
         failed += out.failed;
-        (side === 'ics' ? icsRps : bareRps).push(out.rps);
-        (side === 'ics' ? icsP99 : bareP99).push(percentile(out.latenciesMs, 99));
+        rps[side].push(out.rps);
+        p99[side].push(percentile(out.latenciesMs, 99));
       }
     }
   } finally {
     await bare.stop();
+    await floor.stop();
   }
   return {
     id: 'metadata',
     title: 'Metadata: GET /interactions/{guid} with token verification',
     yardstick: 'bare Fastify route, same path, same JSON from memory, no auth (own process)',
     rows: [
-      ratioRow({ measure: 'requests/s', unit: 'req/s', ics: icsRps, yardstick: bareRps, min: 0.6 }),
-      ratioRow({ measure: 'p99 latency', unit: 'ms', ics: icsP99, yardstick: bareP99 }),
+      ratioRow({ measure: 'requests/s', unit: 'req/s', ics: rps.ics, yardstick: rps.bare, min: 0.6 }),
+      ratioRow({ measure: 'p99 latency', unit: 'ms', ics: p99.ics, yardstick: p99.bare }),
+      ratioRow({
+        measure: 'requests/s vs bare + SQLite read (floor)',
+        unit: 'req/s',
+        ics: rps.ics,
+        yardstick: rps.floor,
+      }),
     ],
     notes: [
       `autocannon, ${params.metaConnections} connections, ${params.metaSeconds} s per run, ${params.rounds} interleaved rounds after a warm-up; ${json.length} B body`,
-      `server CPU per request (user+sys, all threads): ICS ${median(cpuUs.ics).toFixed(0)} µs, bare ${median(cpuUs.bare).toFixed(0)} µs`,
+      `server CPU per request (user+sys, all threads): ICS ${median(cpuUs.ics).toFixed(0)} µs, bare ${median(cpuUs.bare).toFixed(0)} µs, bare + SQLite read ${median(cpuUs.floor).toFixed(0)} µs`,
+      'floor (informational): the bare route that also runs one better-sqlite3 statement per request reading the same interaction and content rows from the ICS database file (no auth, no Kysely, no schema)',
       ...(failed > 0 ? [`${failed} non-2xx or failed requests`] : []),
     ],
   };

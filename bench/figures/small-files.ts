@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BenchContext } from '../lib/context.js';
-import { API, contentPath, type IcsServer, interactionBody, ROOT } from '../lib/ics.js';
+import { API, contentPath, type IcsServer, interactionBody } from '../lib/ics.js';
 import { cannon } from '../lib/load.js';
-import { freePort, startBackground } from '../lib/proc.js';
+import { startPlainStore } from '../lib/plain-store.js';
 import { type Figure, type Row, ratioRow } from '../lib/report.js';
 
 // Small files over HTTP, same client and concurrency on both sides:
@@ -23,18 +21,8 @@ export async function smallFileFigures(
   const { params } = ctx;
   const n = params.smallUploads;
   const c = params.writeConnections;
-  const dir = join(ctx.workDir, 'plain-store');
-  mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const plainUrl = `http://127.0.0.1:${port}`;
-  const plain = await startBackground(
-    process.execPath,
-    ['--import', 'tsx', 'bench/servers/plain-store.ts', dir, String(port)],
-    {
-      cwd: ROOT,
-      ready: async () => (await fetch(`${plainUrl}/healthz`)).ok,
-    },
-  );
+  const plain = await startPlainStore(ctx, 'plain-store');
+  const plainUrl = plain.url;
 
   const putIcs: number[] = [];
   const putPlain: number[] = [];

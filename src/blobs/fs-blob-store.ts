@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { constants, createWriteStream, type Dir, mkdirSync } from 'node:fs';
-import { access, type FileHandle, link, open, opendir, rename, stat, unlink } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  createWriteStream,
+  type Dir,
+  fstatSync,
+  mkdirSync,
+  open as openCb,
+  openSync,
+  read,
+} from 'node:fs';
+import { access, link, opendir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,6 +37,20 @@ const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES', 'EP
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 const MISSING = new Set(['ENOENT', 'ENOTDIR']);
+
+/** The file functions of download streams: asynchronous reads, a synchronous close (see get()). */
+const STREAM_FS = {
+  open: openCb,
+  read,
+  close(fd: number, done: (err: NodeJS.ErrnoException | null) => void) {
+    try {
+      closeSync(fd);
+      done(null);
+    } catch (err) {
+      done(err as NodeJS.ErrnoException);
+    }
+  },
+};
 
 /**
  * Blobs as files under one root: `<root>/<key>`. Uploads stream into `<root>/.tmp/` (same
@@ -85,28 +110,35 @@ export class FsBlobStore implements BlobStore {
   async get(key: string, range?: ByteRange): Promise<Readable> {
     const path = resolveKeyPath(this.root, key);
     if (range) assertValidRange(range);
-    let handle: FileHandle;
+    // open, fstat and close run on the event loop, reads in libuv's thread pool. Handing an open
+    // or a close to the pool cost more main-thread time (locking and waking a worker) than the
+    // system call itself, which touches no file data: on a 1 MiB Range request the three hand-offs
+    // were about a quarter of the server's CPU (docs/performance.md). Reads can wait for the disk,
+    // so they stay asynchronous.
+    let fd: number;
     try {
-      handle = await open(path, 'r');
+      fd = openSync(path, 'r');
     } catch (err) {
       if (MISSING.has(errno(err) ?? '')) throw new BlobNotFoundError(key);
       throw this.#translate(err);
     }
     try {
-      const info = await handle.stat();
+      const info = fstatSync(fd);
       if (!info.isFile()) throw new BlobNotFoundError(key);
       if (range && range.start >= info.size) throw rangeStartsPastEnd(range, info.size);
-      // The stream owns the handle from here and closes it when it ends or is destroyed. Up to 1 MiB
-      // (a typical Range request, a small file) is one read: each read is a trip through libuv's
-      // thread pool, and four 256 KiB trips cost a 1 MiB Range request about a quarter more CPU.
+      // The stream owns the descriptor from here and closes it when it ends or is destroyed. Up to
+      // 1 MiB (a typical Range request, a small file) is one read: each read is a trip through the
+      // thread pool, and four 256 KiB trips cost a 1 MiB Range request about a quarter more.
       const wanted = range ? Math.min(range.end, info.size - 1) - range.start + 1 : info.size;
-      return handle.createReadStream({
+      return createReadStream(path, {
+        fd,
+        fs: STREAM_FS,
         start: range?.start,
         end: range?.end,
         highWaterMark: wanted <= CHUNK ? Math.max(wanted, 1) : READ_CHUNK,
       });
     } catch (err) {
-      await handle.close();
+      closeSync(fd);
       throw this.#translate(err);
     }
   }
