@@ -57,7 +57,8 @@ export async function largeUploadRows(ctx: BenchContext, ics: IcsServer): Promis
   }
   await bare.stop();
   rmSync(source);
-  const size = params.largeUploadMiB >= 1024 ? `${params.largeUploadMiB / 1024} GiB` : `${params.largeUploadMiB} MiB`;
+  const size =
+    params.largeUploadMiB >= 1024 ? `${params.largeUploadMiB / 1024} GiB` : `${params.largeUploadMiB} MiB`;
   return [
     ratioRow({
       measure: `one ${size} upload`,

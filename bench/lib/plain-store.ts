@@ -14,7 +14,11 @@ export interface PlainStore {
  * Starts bench/servers/plain-store.ts in its own process with its own directory under the work
  * dir; with `serveRoot` it also serves GET /b/<path> from there (the bare Node download floor).
  */
-export async function startPlainStore(ctx: BenchContext, name: string, serveRoot?: string): Promise<PlainStore> {
+export async function startPlainStore(
+  ctx: BenchContext,
+  name: string,
+  serveRoot?: string,
+): Promise<PlainStore> {
   const dir = join(ctx.workDir, name);
   mkdirSync(dir, { recursive: true });
   const port = await freePort();

@@ -8,7 +8,8 @@ import { StoreUnavailableError } from '../core/errors.js';
 import type { Database, MetadataLogger } from './db-schema.js';
 import { KyselyMetadataStore } from './kysely-metadata-store.js';
 import type { MetadataStore } from './metadata-store.js';
-import { BUSY_TIMEOUT_MS, IcsSqliteDialect } from './sqlite-dialect.js';
+import { registerDirectReader } from './prepared-query.js';
+import { BUSY_TIMEOUT_MS, IcsSqliteDialect, isBusy } from './sqlite-dialect.js';
 import { optimiseStatements } from './sqlite-statements.js';
 
 export type { MetadataLogger };
@@ -33,11 +34,23 @@ export async function openMetadataStore(
       // store cannot be used: the operator needs the path, the core needs one error type.
       throw new StoreUnavailableError(`SQLite database ${config.path}`, err);
     }
-    return new KyselyMetadataStore(
-      new Kysely<Database>({ dialect: new IcsSqliteDialect({ database: db }) }),
-      'sqlite',
-      opts.logger,
-    );
+    const kysely = new Kysely<Database>({ dialect: new IcsSqliteDialect({ database: db }) });
+    // Prepared reads skip Kysely's executor (its connection lock and a chain of promises) when no
+    // transaction is open on the connection: better-sqlite3 is synchronous, so such a read runs as
+    // one autocommit statement that nothing can interleave with. While a transaction is open, or
+    // when SQLite answers busy (a checkpoint may have set busy_timeout to 0 for a moment), the read
+    // queues behind the lock as before, so it never sees another caller's uncommitted rows.
+    const sqlite = db;
+    registerDirectReader(kysely, (sql, parameters) => {
+      if (sqlite.inTransaction) return undefined;
+      try {
+        return (sqlite.prepare(sql) as unknown as { all(p: readonly unknown[]): unknown[] }).all(parameters);
+      } catch (err) {
+        if (isBusy(err)) return undefined;
+        throw err;
+      }
+    });
+    return new KyselyMetadataStore(kysely, 'sqlite', opts.logger);
   }
   return new KyselyMetadataStore(
     new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(config, opts.logger) }) }),

@@ -2,6 +2,19 @@ import type { Compilable, CompiledQuery, DialectAdapter, Kysely } from 'kysely';
 import type { Database } from './db-schema.js';
 
 /**
+ * Runs a read at once, outside Kysely's executor, or returns undefined when it cannot (then the
+ * query takes the normal path). See openMetadataStore: SQLite, when no transaction is open.
+ */
+export type DirectReader = (sql: string, parameters: readonly unknown[]) => unknown[] | undefined;
+
+const directReaders = new WeakMap<DialectAdapter, DirectReader>();
+
+/** Lets prepared queries on this Kysely (and its transactions) try `reader` first. */
+export function registerDirectReader(db: Kysely<Database>, reader: DirectReader): void {
+  directReaders.set(db.getExecutor().adapter, reader);
+}
+
+/**
  * A query that is built and compiled once per dialect and then run with new parameter values.
  *
  * Kysely builds an operation tree, freezes it and compiles it to SQL on every call; on the hot
@@ -27,15 +40,17 @@ export class PreparedQuery<A extends readonly unknown[], O> {
   }
 
   async execute(db: Kysely<Database>, ...values: A): Promise<O[]> {
-    const { query, slots } = this.#compile(db);
+    const adapter = db.getExecutor().adapter;
+    const { query, slots } = this.#compile(db, adapter);
     const parameters = query.parameters.slice();
     for (let i = 0; i < slots.length; i++) for (const at of slots[i]) parameters[at] = values[i];
+    const direct = directReaders.get(adapter)?.(query.sql, parameters);
+    if (direct !== undefined) return direct as O[];
     const result = await db.executeQuery<O>({ ...query, parameters });
     return result.rows;
   }
 
-  #compile(db: Kysely<Database>) {
-    const adapter = db.getExecutor().adapter;
+  #compile(db: Kysely<Database>, adapter: DialectAdapter) {
     let entry = this.#compiled.get(adapter);
     if (entry) return entry;
     const markers = Array.from({ length: this.#arity }, (_, i) => `\u0000ics-prepared-parameter-${i}`);

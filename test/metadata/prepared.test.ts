@@ -12,6 +12,7 @@ import { PreparedQuery } from '../../src/metadata/prepared-query.js';
 import { IcsSqliteDialect } from '../../src/metadata/sqlite-dialect.js';
 import { optimiseStatements } from '../../src/metadata/sqlite-statements.js';
 import { createTestDatabase } from '../helpers/postgres.js';
+import { interaction, newAccount } from './fixtures.js';
 
 // PreparedQuery (compiled once per dialect adapter, run with substituted values) and
 // optimiseStatements (cached better-sqlite3 statements fetching rows as arrays), against real SQLite
@@ -696,6 +697,45 @@ describe('the column lists of the hot reads', () => {
       assert.deepEqual(columns('contents'), [...CONTENT_COLUMNS]);
       db.close();
     } finally {
+      await remove();
+    }
+  });
+});
+
+describe('prepared reads on the SQLite store, outside Kysely’s executor', () => {
+  test('a read issued while a transaction is open never sees its uncommitted rows', async () => {
+    const { dir, remove } = await tempDir();
+    const store = await openMetadataStore({ kind: 'sqlite', path: join(dir, 'ics.sqlite') });
+    try {
+      await store.migrate();
+      const account = newAccount();
+      const rec = interaction(account);
+      const seen: (string | undefined)[] = [];
+      let reading: Promise<void> | undefined;
+      await store.transaction(async (tx) => {
+        assert.equal(await tx.insertInteraction(rec), true);
+        assert.equal((await tx.getInteraction(account, rec.guid))?.guid, rec.guid, 'the transaction sees it');
+        reading = store.getInteraction(account, rec.guid).then((r) => {
+          seen.push(r?.guid);
+        });
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        assert.deepEqual(seen, [], 'the outside read waits for the transaction instead of reading inside it');
+      });
+      await reading;
+      assert.deepEqual(seen, [rec.guid], 'and then reads the committed row');
+      // Rolled back: an outside read after the rollback finds nothing.
+      const other = interaction(account);
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.insertInteraction(other);
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      assert.equal(await store.getInteraction(account, other.guid), undefined);
+      assert.equal((await store.getInteractionWithContent(account, rec.guid))?.guid, rec.guid);
+    } finally {
+      await store.close();
       await remove();
     }
   });
