@@ -37,7 +37,8 @@ export async function startIcs(opts: {
   const proc: Background = await startBackground(
     process.execPath,
     // The compiled build, as `npm start` runs it in production (bench/run.ts builds it first).
-    [...prof, 'bin/ics.js', 'serve'],
+    // ICS_BENCH_NODE_FLAGS: extra node/V8 flags for the server only, for experiments (e.g. GC flags).
+    [...(process.env.ICS_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...prof, 'bin/ics.js', 'serve'],
     {
       cwd: opts.root ?? ROOT,
       env: {
