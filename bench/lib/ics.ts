@@ -18,6 +18,8 @@ export interface IcsServer {
   token: string;
   /** Authorization + Accept, for every API call. */
   headers: Record<string, string>;
+  /** The last 20 kB of the server's stdout and stderr. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startIcs(opts: {
     blobsRoot: join(dataDir, 'blobs'),
     token,
     headers: { authorization: `Bearer ${token}`, accept: ACCEPT },
+    output: () => proc.output(),
     stop: () => proc.stop(),
   };
 }
