@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 // Child processes for the bench: one-shot commands, long-running servers (stopped by their own pid,
 // never by name), and what /proc tells about a process (RSS, CPU time).
@@ -45,16 +44,7 @@ export function ensureDebianTool(binary: string, pkg: string, log: (s: string) =
   return hasCommand(binary) ? undefined : `apt-get install ${pkg} failed`;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+export { freePort } from '../../test/helpers/cli.js';
 
 export interface Background {
   child: ChildProcess;

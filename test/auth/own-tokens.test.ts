@@ -168,10 +168,15 @@ describe('TokenVerifier: cache and revocation', () => {
   test('a cached token is never served past its exp', async () => {
     const { clock, issuer, verifier } = setup(1);
     const { accessToken } = await issuer.issue(request);
-    await verifier.verify(`Bearer ${accessToken}`); // now cached
+    assert.equal(verifier.cached(`Bearer ${accessToken}`), undefined, 'never verified: not cached');
+    const actor = await verifier.verify(`Bearer ${accessToken}`); // now cached
+    assert.equal(verifier.cached(`Bearer ${accessToken}`), actor);
+    for (const bad of [undefined, '', accessToken, `Basic ${accessToken}`, `Bearer ${accessToken}x`])
+      assert.equal(verifier.cached(bad), undefined, String(bad));
     clock.advance(999);
     await verifier.verify(`Bearer ${accessToken}`);
     clock.advance(1);
+    assert.equal(verifier.cached(`Bearer ${accessToken}`), undefined, 'expired: not served from cache');
     await assertInvalidToken(verifier.verify(`Bearer ${accessToken}`));
   });
 
@@ -197,8 +202,11 @@ describe('TokenVerifier: cache and revocation', () => {
     assert.equal(lookups, 1, 'a burst makes one lookup');
     clients.ics_client1.revoked = true;
     await verifier.verify(header); // still inside the window
+    assert.equal(verifier.cached(header)?.clientId, 'ics_client1', 'the synchronous path, inside the window');
     clock.advance(5000);
+    assert.equal(verifier.cached(header), undefined, 'client status expired: the synchronous path declines');
     assert.match(await assertInvalidToken(verifier.verify(header)), /revoked/);
+    assert.equal(verifier.cached(header), undefined, 'a revoked client is never served from cache');
     assert.equal(lookups, 2);
 
     const unknown = await issuer.issue({ ...request, clientId: 'ics_gone' });
