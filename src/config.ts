@@ -43,6 +43,8 @@ export interface Config {
     tokenSecret: string | undefined;
     oidc: OidcConfig | undefined;
   };
+  /** Node liveness: a node silent this long is dead, and its claims, leases and intents are freed. */
+  nodes: { timeoutMs: number };
   logLevel: string;
   /** Test-only fault injection points (ICS_TEST_FAULTS); never set in production. */
   testFaults: string | undefined;
@@ -126,6 +128,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (tokenSecret !== undefined && tokenSecret.length < 32)
     problems.push('ICS_TOKEN_SECRET must be at least 32 characters');
 
+  const nodeTimeoutSeconds = int('ICS_NODE_TIMEOUT_SECONDS', 30, 2, 600);
+
   const oidc = parseOidc(env, problems);
   const logLevel = str('ICS_LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
@@ -142,6 +146,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     blobs,
     limits: { maxUploadBytes, searchWindowMs: searchWindowDays * 86_400_000 },
     auth: { tokenTtlSeconds, tokenSecret, oidc },
+    nodes: { timeoutMs: nodeTimeoutSeconds * 1000 },
     logLevel,
     testFaults: env.ICS_TEST_FAULTS || undefined,
   });

@@ -15,9 +15,16 @@ import { createFaults } from './core/faults.js';
 import { HoldService } from './core/hold-service.js';
 import { InteractionService } from './core/interaction-service.js';
 import { Purger, type PurgerLogger } from './core/purger.js';
-import { StoreLocks } from './core/store-locks.js';
+import type { JobStore } from './jobs/job-store.js';
+import { KyselyJobStore } from './jobs/kysely-job-store.js';
+import { NodeLeases } from './jobs/leases.js';
+import { NodeRegistry } from './jobs/node-registry.js';
+import { purgeJob } from './jobs/purge-job.js';
+import { JobRunner } from './jobs/runner.js';
+import type { NodeRole } from './jobs/types.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { openMetadataStore } from './metadata/open-metadata-store.js';
+import { sqlHandle } from './metadata/sql-handle.js';
 
 export interface Deps extends AppDeps {
   config: Config;
@@ -25,16 +32,22 @@ export interface Deps extends AppDeps {
   blobs: BlobStore;
   purger: Purger;
   issuer: TokenIssuer;
+  jobs: JobStore;
+  /** This process as a node (registered and heart-beating from createDeps on). */
+  node: NodeRegistry;
+  /** The job runner, with every handler registered; startServer starts it after recovery. */
+  runner: JobRunner;
   close(): Promise<void>;
 }
 
 /** The one place that picks implementations and wires the services together. */
 export async function createDeps(
   config: Config,
-  opts: { logger?: FastifyServerOptions['logger']; log?: PurgerLogger } = {},
+  opts: { logger?: FastifyServerOptions['logger']; log?: PurgerLogger; role?: NodeRole } = {},
 ): Promise<Deps> {
   const store = await openMetadataStore(config.database);
   let blobs: BlobStore | undefined;
+  let node: NodeRegistry | undefined;
   try {
     await store.migrate();
     const b = await openBlobStore(config.blobs);
@@ -43,6 +56,16 @@ export async function createDeps(
     const faults = createFaults(config.testFaults);
     const log = opts.log ?? { warn() {}, info() {} };
     const purger = new Purger({ store, blobs: b, log, faults });
+    const jobs = new KyselyJobStore(sqlHandle(store));
+    const registry = new NodeRegistry(
+      { jobs, store, log },
+      { role: opts.role ?? 'cli', timeoutMs: config.nodes.timeoutMs },
+    );
+    await registry.register();
+    node = registry;
+    registry.start();
+    const runner = new JobRunner({ jobs, node: registry, log });
+    runner.register(purgeJob({ purger, blobs: b }, { intervalMs: 5000 }));
     const issuer = new TokenIssuer({ secret, ttlSeconds: config.auth.tokenTtlSeconds });
     const verifier = new TokenVerifier({
       secret,
@@ -59,10 +82,15 @@ export async function createDeps(
         { searchWindowMs: config.limits.searchWindowMs },
       ),
       content: new ContentService(
-        { store, blobs: b, purger, faults },
+        { store, blobs: b, purger, faults, node: registry },
         { maxUploadBytes: config.limits.maxUploadBytes },
       ),
-      deletion: new DeletionService({ store, purger, locks: new StoreLocks(store), faults }),
+      deletion: new DeletionService({
+        store,
+        purger,
+        locks: new NodeLeases({ jobs, node: registry }),
+        faults,
+      }),
       holds: new HoldService({ store }),
       audit: new AuditService({ store }),
     };
@@ -72,6 +100,9 @@ export async function createDeps(
       blobs: b,
       purger,
       issuer,
+      jobs,
+      node: registry,
+      runner,
       services,
       verifier,
       grant: new ClientCredentialsGrant({ clients: store, issuer }),
@@ -80,12 +111,15 @@ export async function createDeps(
         await Promise.all([store.ping(), b.ping()]);
       },
       async close() {
+        await runner.stop();
+        await registry.stop().catch((err) => log.warn({ err }, 'could not mark this node stopped'));
         await purger.stop();
         await b.close();
         await store.close();
       },
     };
   } catch (err) {
+    await node?.stop().catch(() => undefined);
     await blobs?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;

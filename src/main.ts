@@ -1,4 +1,4 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -6,6 +6,9 @@ import { addClient } from './auth/client-admin.js';
 import { type Config, loadConfig } from './config.js';
 import { SCOPES } from './core/types.js';
 import { createDeps, type Deps } from './deps.js';
+import { PURGE_JOB } from './jobs/purge-job.js';
+import { secureDataDir } from './process/file-modes.js';
+import { ServerLock } from './process/server-lock.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -14,54 +17,76 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** loadConfig → createDeps → recover → buildApp → listen. The caller owns signals. */
+/** loadConfig → lock → createDeps → recover → buildApp → listen. The caller owns signals. */
 export async function startServer(
   env: Record<string, string | undefined> = process.env,
 ): Promise<RunningServer> {
   const config = loadConfig(env);
-  await mkdir(config.dataDir, { recursive: true });
+  const tightened = await secureDataDir(config);
+  // The embedded default allows one server per database; PostgreSQL nodes rely on heartbeats instead.
+  const lock = config.database.kind === 'sqlite' ? ServerLock.acquire(config.database.path) : undefined;
   const logger = { level: config.logLevel, redact: ['req.headers.authorization'] };
-  const deps = await createDeps(config, { logger });
+  let deps: Deps | undefined;
   let app: FastifyInstance | undefined;
   try {
+    deps = await createDeps(config, { logger, role: 'server' });
     app = await buildApp(deps);
-    await recover(deps, app);
+    for (const t of tightened)
+      app.log.warn(t, 'tightened the mode of a data file: it was readable by others');
+    await recover(deps, app, { embedded: lock !== undefined });
     await bootstrapClient(config, deps, app);
     await app.listen({ host: config.http.host, port: config.http.port });
-    deps.purger.start();
+    await deps.jobs.createJob(PURGE_JOB, Date.now());
+    deps.runner.start();
   } catch (err) {
     await app?.close().catch(() => undefined);
-    await deps.close().catch(() => undefined);
+    await deps?.close().catch(() => undefined);
+    lock?.release();
     throw err;
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const running = app;
+  const ready = deps;
   return {
     app: running,
-    deps,
+    deps: ready,
     url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`,
     async close() {
-      await running.close();
-      await deps.close();
+      try {
+        await running.close();
+        await ready.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }
 
 /**
- * Finishes what a crash interrupted before serving: on the embedded single-node store no upload can
- * still be in flight and no other purge worker runs, so reserved upload keys are erased at once and
- * entries a killed process had leased are taken over; then the purge queue is drained.
+ * Finishes what dead processes left before serving, and only that: the work of nodes that provably
+ * stopped (see NodeRegistry.reap). On the embedded store the server lock proves every earlier server
+ * dead, so their upload intents are erased at once and purge entries they had claimed are taken
+ * over; the in-flight uploads of a live CLI command (`ics seed`) are left alone. A failure here
+ * (a bad entry, an outage) is logged and never stops start-up: the purge job retries.
  */
-async function recover(deps: Deps, app: FastifyInstance) {
-  const singleNode = deps.config.database.kind === 'sqlite';
-  if (singleNode) await deps.store.expediteUploadIntents(Date.now());
-  const purged = singleNode ? await deps.purger.drainAbandoned() : await deps.purger.drain();
-  const swept = await deps.blobs.sweepTemporary(singleNode ? 0 : 24 * 3600_000);
-  if (purged > 0 || swept > 0) app.log.info({ purged, swept }, 'finished interrupted work');
+async function recover(deps: Deps, app: FastifyInstance, opts: { embedded: boolean }) {
+  try {
+    const reaped = await deps.node.reap({
+      provenDead: opts.embedded ? (n) => n.role === 'server' : undefined,
+    });
+    const purged = opts.embedded ? await deps.purger.drainAbandoned() : await deps.purger.drain();
+    if (reaped.nodes > 0 || purged > 0) app.log.info({ ...reaped, purged }, 'finished interrupted work');
+  } catch (err) {
+    app.log.error({ err }, 'could not finish interrupted work at start-up; the purge job will retry');
+  }
 }
 
-/** First start with no API clients: one client for account `default`, shown once, kept 0600. */
+/**
+ * First start with no API clients: one client for account `default` with every scope. Its secret
+ * goes to a file (0600) that is never overwritten — a later bootstrap, say a PostgreSQL node started
+ * from the same folder, writes a file of its own — and never to stdout, which carries the JSON log.
+ */
 async function bootstrapClient(config: Config, deps: Deps, app: FastifyInstance) {
   if ((await deps.store.countClients()) > 0) return;
   const client = await addClient(deps.store, {
@@ -69,22 +94,25 @@ async function bootstrapClient(config: Config, deps: Deps, app: FastifyInstance)
     scopes: SCOPES.join(' '),
     name: 'bootstrap',
   });
-  const file = join(config.dataDir, 'bootstrap-client.json');
-  await writeFile(file, `${JSON.stringify(client, null, 2)}\n`, { mode: 0o600 });
-  await chmod(file, 0o600);
+  const body = `${JSON.stringify(client, null, 2)}\n`;
+  let file = join(config.dataDir, 'bootstrap-client.json');
+  try {
+    await writeFile(file, body, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    file = join(config.dataDir, `bootstrap-client-${client.clientId}.json`);
+    await writeFile(file, body, { mode: 0o600, flag: 'wx' });
+  }
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
-  process.stdout.write(
+  process.stderr.write(
     [
       '',
-      'No API clients existed, so one was created for account "default" with every scope:',
-      `  client id:     ${client.clientId}`,
-      `  client secret: ${client.clientSecret}`,
-      `(also written to ${file}, mode 0600; it is not shown again)`,
-      'Get a token:',
-      `  curl -s -u '${client.clientId}:${client.clientSecret}' -d grant_type=client_credentials ${base}/Auth/connect/token`,
+      `No API clients existed, so one was created for account "default" with every scope: ${client.clientId}`,
+      `Its secret is in ${file} (mode 0600); it is not shown anywhere else. Get a token:`,
+      `  curl -s -u "$(node -p "const c=require('${file}');c.clientId+':'+c.clientSecret")" -d grant_type=client_credentials ${base}/Auth/connect/token`,
       '',
     ].join('\n'),
   );
-  app.log.info({ clientId: client.clientId, file }, 'bootstrap client created');
+  app.log.info({ clientId: client.clientId, file }, 'bootstrap client created; its secret is in the file');
 }

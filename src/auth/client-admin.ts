@@ -1,6 +1,6 @@
 import type { Scope } from '../core/types.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
-import { ACCOUNT_PATTERN, isValidAccount } from './claims.js';
+import { ACCOUNT_RULE, isValidAccount } from './claims.js';
 import { parseScopes } from './scopes.js';
 import { generateClientId, generateClientSecret, hashSecret } from './secrets.js';
 
@@ -31,7 +31,7 @@ export async function addClient(
   req: NewClientRequest,
   now: () => number = Date.now,
 ): Promise<CreatedClient> {
-  if (!isValidAccount(req.account)) throw new Error(`account '${req.account}' must match ${ACCOUNT_PATTERN}`);
+  if (!isValidAccount(req.account)) throw new Error(`account '${req.account}' is not valid: ${ACCOUNT_RULE}`);
   const parsed = parseScopes(req.scopes);
   if (!parsed.ok) throw new Error(`unknown scopes: ${parsed.unknown.join(' ')}`);
   if (parsed.scopes.length === 0) throw new Error('at least one scope is required');

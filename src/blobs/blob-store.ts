@@ -16,6 +16,23 @@ export class BlobNotFoundError extends Error {
   }
 }
 
+/** A key outside the key rules: a programming error or a damaged queue entry, never worth a retry. */
+export class InvalidBlobKeyError extends Error {
+  constructor(key: unknown, problem: string) {
+    super(`invalid blob key ${JSON.stringify(key)}: ${problem}`);
+    this.name = 'InvalidBlobKeyError';
+  }
+}
+
+/** What an unfinished put left behind: a temporary file or an incomplete multipart upload. */
+export interface IncompleteUpload {
+  /** The blob key the put was writing, when the leftover tells it. */
+  key: string | undefined;
+  /** The store's own name for it (a temporary file's name, a multipart upload id). */
+  id: string;
+  startedAt: number;
+}
+
 /** A put on a key that already holds a blob: a programming error, since keys are always fresh. */
 export class BlobExistsError extends Error {
   constructor(key: string) {
@@ -49,8 +66,18 @@ export interface BlobStore {
   stat(key: string): Promise<{ length: number } | undefined>;
   /** Removes the blob for good. Idempotent: an absent key is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Removes the blob and whatever an unfinished put to `key` left behind (its temporary file, its
+   * incomplete multipart upload): for the upload intents of processes that died. Idempotent.
+   */
+  discard(key: string): Promise<void>;
   /** Every blob, in no particular order (for verify). Temporary files are not listed. */
   list(): AsyncIterable<{ key: string; length: number }>;
+  /**
+   * The leftovers of unfinished puts (for verify), or undefined when this storage cannot list them
+   * (s3rver implements no ListMultipartUploads).
+   */
+  listIncomplete(): Promise<IncompleteUpload[] | undefined>;
   /**
    * Removes crash leftovers older than `olderThanMs` and returns how many: temporary files (fs) or
    * incomplete multipart uploads under the key prefix (S3). An upload in progress is younger than

@@ -4,10 +4,16 @@ import { access, link, opendir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobExistsError, BlobNotFoundError, type BlobStore, type ByteRange } from './blob-store.js';
+import {
+  BlobExistsError,
+  BlobNotFoundError,
+  type BlobStore,
+  type ByteRange,
+  type IncompleteUpload,
+} from './blob-store.js';
 import { FileSlice } from './file-slice.js';
 import { errno, makeDirs, pruneEmptyDirs, syncCreatedDirs, syncDir } from './fs-durable.js';
-import { keyProblem, resolveKeyPath, TMP_DIR_NAME } from './secure-path.js';
+import { keyOfTempName, keyProblem, resolveKeyPath, TMP_DIR_NAME, tempStem } from './secure-path.js';
 import {
   assertValidRange,
   blobStorageUnavailable,
@@ -41,7 +47,7 @@ export class FsBlobStore implements BlobStore {
     this.root = resolve(root);
     this.#tmp = join(this.root, TMP_DIR_NAME);
     try {
-      mkdirSync(this.#tmp, { recursive: true });
+      mkdirSync(this.#tmp, { recursive: true, mode: 0o700 });
     } catch (err) {
       throw blobStorageUnavailable(`cannot create directory '${this.#tmp}' (${errno(err) ?? err})`, err);
     }
@@ -49,7 +55,8 @@ export class FsBlobStore implements BlobStore {
 
   async put(key: string, body: Readable): Promise<{ length: number }> {
     const path = resolveKeyPath(this.root, key);
-    const tmp = join(this.#tmp, `${randomUUID()}.part`);
+    // Named after the key, so that the intent of a process that died mid-put can discard it.
+    const tmp = join(this.#tmp, `${tempStem(key)}.${randomUUID()}.part`);
     holdBodyErrors(body);
     let length = 0;
     try {
@@ -65,7 +72,7 @@ export class FsBlobStore implements BlobStore {
       // 'wx' never reuses a file; flush fsyncs before close, and pipeline waits for that close on
       // success. On failure pipeline can settle while the file is still being opened, so wait for
       // the close before the finally below unlinks it, or the file would appear after the unlink.
-      const file = createWriteStream(tmp, { flags: 'wx', flush: true, highWaterMark: CHUNK });
+      const file = createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: CHUNK });
       try {
         await pipeline(body, counter, file);
       } finally {
@@ -145,8 +152,41 @@ export class FsBlobStore implements BlobStore {
     await pruneEmptyDirs(this.root, dir);
   }
 
+  async discard(key: string): Promise<void> {
+    await this.delete(key);
+    const prefix = `${tempStem(key)}.`;
+    try {
+      for await (const entry of await opendir(this.#tmp)) {
+        if (!entry.name.startsWith(prefix)) continue;
+        await unlink(join(this.#tmp, entry.name)).catch((err) => {
+          if (errno(err) !== 'ENOENT') throw err;
+        });
+      }
+    } catch (err) {
+      throw this.#translate(err);
+    }
+  }
+
   async *list(): AsyncIterable<{ key: string; length: number }> {
     yield* this.#walk(this.root, '');
+  }
+
+  async listIncomplete(): Promise<IncompleteUpload[]> {
+    const found: IncompleteUpload[] = [];
+    try {
+      for await (const entry of await opendir(this.#tmp)) {
+        const info = await stat(join(this.#tmp, entry.name)).catch(() => undefined);
+        if (!info?.isFile()) continue;
+        found.push({
+          key: keyOfTempName(entry.name),
+          id: entry.name,
+          startedAt: info.birthtimeMs || info.mtimeMs,
+        });
+      }
+    } catch (err) {
+      throw this.#translate(err);
+    }
+    return found;
   }
 
   async sweepTemporary(olderThanMs: number): Promise<number> {

@@ -30,7 +30,7 @@ export async function syncDir(path: string): Promise<void> {
  * the parents that gained a new entry.
  */
 export async function makeDirs(dir: string): Promise<string[]> {
-  const first = await mkdir(dir, { recursive: true });
+  const first = await mkdir(dir, { recursive: true, mode: 0o700 });
   if (first === undefined) return [];
   const created: string[] = [];
   for (let d = resolve(dir); ; d = dirname(d)) {

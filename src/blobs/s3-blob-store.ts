@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { BlobConfig } from '../config.js';
-import { BlobExistsError, type BlobStore, type ByteRange } from './blob-store.js';
+import { BlobExistsError, type BlobStore, type ByteRange, type IncompleteUpload } from './blob-store.js';
 import { translateS3Error } from './s3-errors.js';
 import { assertValidKey, keyProblem } from './secure-path.js';
 import { assertValidRange, holdBodyErrors } from './store-errors.js';
@@ -190,6 +190,25 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /** An interrupted put leaves an incomplete multipart upload under its key: abort it too. */
+  async discard(key: string): Promise<void> {
+    await this.delete(key);
+    const Key = this.#objectKey(key);
+    const uploads = await this.#listUploads(Key);
+    for (const u of uploads ?? []) {
+      if (u.key === Key) await this.#abort(u.key, u.id);
+    }
+  }
+
+  async listIncomplete(): Promise<IncompleteUpload[] | undefined> {
+    const uploads = await this.#listUploads(this.#prefix);
+    return uploads?.map((u) => ({
+      key: u.key.startsWith(this.#prefix) ? u.key.slice(this.#prefix.length) : undefined,
+      id: u.id,
+      startedAt: u.initiated,
+    }));
+  }
+
   /**
    * S3's temporary files are incomplete multipart uploads: a crash mid-upload leaves parts that
    * are billed until aborted. Stores without ListMultipartUploads (s3rver) report 0.
@@ -197,32 +216,44 @@ export class S3BlobStore implements BlobStore {
   async sweepTemporary(olderThanMs: number): Promise<number> {
     const cutoff = Date.now() - olderThanMs;
     let removed = 0;
+    for (const u of (await this.#listUploads(this.#prefix)) ?? []) {
+      if (u.initiated > cutoff) continue;
+      await this.#abort(u.key, u.id);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Incomplete multipart uploads under a prefix; undefined when the store cannot list them. */
+  async #listUploads(Prefix: string): Promise<{ key: string; id: string; initiated: number }[] | undefined> {
+    const found: { key: string; id: string; initiated: number }[] = [];
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     try {
       for (;;) {
         const page = await this.#client.send(
-          new ListMultipartUploadsCommand({
-            Bucket: this.#bucket,
-            Prefix: this.#prefix,
-            KeyMarker,
-            UploadIdMarker,
-          }),
+          new ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix, KeyMarker, UploadIdMarker }),
         );
         for (const u of page.Uploads ?? []) {
-          if (!u.Key || !u.UploadId || (u.Initiated && u.Initiated.getTime() > cutoff)) continue;
-          await this.#client.send(
-            new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: u.Key, UploadId: u.UploadId }),
-          );
-          removed++;
+          if (u.Key && u.UploadId)
+            found.push({ key: u.Key, id: u.UploadId, initiated: u.Initiated?.getTime() ?? 0 });
         }
-        if (!page.IsTruncated) return removed;
+        if (!page.IsTruncated) return found;
         KeyMarker = page.NextKeyMarker;
         UploadIdMarker = page.NextUploadIdMarker;
       }
     } catch (err) {
-      if ((err as { name?: string }).name === 'NotImplemented') return removed;
+      if ((err as { name?: string }).name === 'NotImplemented') return undefined;
       throw this.#translate(err, 'ListMultipartUploads');
+    }
+  }
+
+  async #abort(Key: string, UploadId: string): Promise<void> {
+    try {
+      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId }));
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchUpload') return;
+      throw this.#translate(err, 'AbortMultipartUpload');
     }
   }
 

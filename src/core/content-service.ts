@@ -10,6 +10,7 @@ import {
   interactionNotFound,
   legalHoldConflict,
   payloadTooLarge,
+  unavailable,
 } from './errors.js';
 import type { Faults } from './faults.js';
 import { parseGuid } from './guid.js';
@@ -32,7 +33,14 @@ const UPLOAD_INTENT_MS = 6 * 60 * 60 * 1000;
 
 export class ContentService {
   constructor(
-    private readonly deps: { store: MetadataStore; blobs: BlobStore; purger: Purger; faults: Faults },
+    private readonly deps: {
+      store: MetadataStore;
+      blobs: BlobStore;
+      purger: Purger;
+      faults: Faults;
+      /** This process's node: its upload intents name it, so only its death frees them. */
+      node: { readonly id: string };
+    },
     private readonly opts: { maxUploadBytes: number },
   ) {}
 
@@ -74,7 +82,13 @@ export class ContentService {
     const blobKey = `${account}/${guid}/${uuidv7()}`;
     const [intent] = await this.deps.store.transaction((tx) =>
       tx.enqueuePurge([
-        { account, blobKey, notBefore: Date.now() + UPLOAD_INTENT_MS, reason: 'upload-intent' },
+        {
+          account,
+          blobKey,
+          notBefore: Date.now() + UPLOAD_INTENT_MS,
+          reason: 'upload-intent',
+          ownerNode: this.deps.node.id,
+        },
       ]),
     );
     this.deps.faults.hit('upload.after-intent');
@@ -114,8 +128,11 @@ export class ContentService {
         if (!interaction) throw interactionNotFound(guid);
         const old = (await tx.listContent(account, guid)).find((c) => c.contentKey === contentKey);
         if (old && interaction.legalHold) throw legalHoldConflict(guid, interaction.legalHold.reason);
+        // The reservation must still be ours: if this node was taken for dead (it stalled past the
+        // node timeout), a purge worker may be erasing the blob, and the row must not commit.
+        if (!(await tx.takeUploadIntent(intent)))
+          throw unavailable('The upload took too long and its reservation was released; send it again');
         const prev = await tx.putContent(item);
-        await tx.removePurge([intent.id]);
         if (!prev) return { prev, entries: [] as PurgeEntry[] };
         await tx.appendAudit(
           account,

@@ -1,7 +1,11 @@
-import type { BlobStore } from '../blobs/blob-store.js';
+import { type BlobStore, InvalidBlobKeyError } from '../blobs/blob-store.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
+import { StoreUnavailableError } from './errors.js';
 import type { Faults } from './faults.js';
 import type { PurgeEntry } from './types.js';
+
+/** Failed erases of one entry (other than outages) before it is quarantined. */
+const MAX_ATTEMPTS = 10;
 
 export interface PurgerLogger {
   warn(obj: object, msg: string): void;
@@ -11,25 +15,26 @@ export interface PurgerLogger {
 /**
  * Works the durable purge queue. Deletions enqueue their blobs in the same transaction that hides the
  * rows, then call purge() to erase the bytes before answering; a crash in between leaves the entry
- * queued and the background loop (here or on another node) finishes it. Removing finished entries is
- * batched: a lost removal only means a repeated, idempotent blob delete.
+ * queued and the purge job (src/jobs/purge-job.ts, here or on another node) finishes it. Removing
+ * finished entries is batched: a lost removal only means a repeated, idempotent blob delete.
+ *
+ * An entry that cannot be erased never stops the queue (or start-up): it is retried with backoff and,
+ * when it fails for good (an invalid key, or MAX_ATTEMPTS failures other than outages), quarantined:
+ * `ics verify` shows it and `ics verify --repair` clears it.
  */
 export class Purger {
   #done: string[] = [];
   #flushing: Promise<void> | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
 
   constructor(
     private readonly deps: { store: MetadataStore; blobs: BlobStore; log: PurgerLogger; faults: Faults },
-    private readonly opts = { intervalMs: 2000, batch: 100, leaseMs: 60_000 },
+    private readonly opts = { batch: 100, leaseMs: 60_000 },
   ) {}
 
   /** Erases the entries' blobs now. Throws if storage fails; the entries then stay queued. */
   async purge(entries: readonly PurgeEntry[]): Promise<void> {
     const run = async (e: PurgeEntry) => {
-      await this.deps.blobs.delete(e.blobKey);
-      this.deps.faults.hit('purge.after-blob-delete');
+      await this.#erase(e);
       this.#done.push(e.id);
     };
     for (let i = 0; i < entries.length; i += 16) await Promise.all(entries.slice(i, i + 16).map(run));
@@ -77,32 +82,45 @@ export class Purger {
         leaseMs: now + this.opts.leaseMs - dueBy,
       });
       if (due.length === 0) break;
-      await this.purge(due);
+      const run = async (e: PurgeEntry) => {
+        try {
+          await this.#erase(e);
+          this.#done.push(e.id);
+          total++;
+        } catch (err) {
+          await this.#failed(e, err, now);
+        }
+      };
+      for (let i = 0; i < due.length; i += 16) await Promise.all(due.slice(i, i + 16).map(run));
       await this.flush();
-      total += due.length;
     }
     return total;
   }
 
-  start(): void {
-    const tick = () => {
-      this.#running = this.drain()
-        .then((n) => {
-          if (n > 0) this.deps.log.info({ purged: n }, 'purge queue worked');
-        })
-        .catch((err) => this.deps.log.warn({ err }, 'purge queue run failed; will retry'))
-        .finally(() => {
-          this.#running = undefined;
-          if (this.#timer) this.#timer = setTimeout(tick, this.opts.intervalMs).unref();
-        });
-    };
-    this.#timer = setTimeout(tick, 0).unref();
+  /** An upload intent's put may have left a temporary file or multipart upload too. */
+  async #erase(e: PurgeEntry) {
+    if (e.reason === 'upload-intent') await this.deps.blobs.discard(e.blobKey);
+    else await this.deps.blobs.delete(e.blobKey);
+    this.deps.faults.hit('purge.after-blob-delete');
   }
 
+  async #failed(e: PurgeEntry, err: unknown, now: number) {
+    const outage = err instanceof StoreUnavailableError;
+    const quarantine = err instanceof InvalidBlobKeyError || (!outage && e.attempts + 1 >= MAX_ATTEMPTS);
+    const error = err instanceof Error ? err.message : String(err);
+    // 2 s, 4 s, … up to 10 minutes between attempts.
+    const retryAt = now + Math.min(600_000, 2000 * 2 ** Math.min(e.attempts, 20));
+    this.deps.log.warn(
+      { err, entry: e.id, blobKey: e.blobKey, attempts: e.attempts + 1, quarantine },
+      quarantine ? 'purge entry quarantined: see ics verify' : 'could not erase a blob; will retry',
+    );
+    await this.deps.store.failPurge({ id: e.id, error, retryAt, quarantine, now });
+  }
+
+  /** Waits for pending removals of finished entries. */
   async stop(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     await this.flush();
   }
 

@@ -141,7 +141,18 @@ export interface PurgeEntry {
   /** Not to be worked before this time (an in-flight upload reserves its key until then). */
   notBefore: number;
   reason: 'delete' | 'replace' | 'upload-intent' | 'repair';
+  /** For upload intents: the node whose upload reserved the key; its death makes the entry due. */
+  ownerNode: string | null;
+  /** Failed attempts to erase the blob. */
+  attempts: number;
+  lastError: string | null;
+  /** Set when the entry failed for good; it is then never claimed until `ics verify --repair`. */
+  quarantinedAt: number | null;
 }
+
+export type NewPurgeEntry = Pick<PurgeEntry, 'account' | 'blobKey' | 'notBefore' | 'reason'> & {
+  ownerNode?: string | null;
+};
 
 export interface AuditDraft {
   at: number;

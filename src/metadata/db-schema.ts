@@ -89,6 +89,12 @@ export interface PurgeRow {
   blob_key: string;
   not_before_ms: number;
   reason: string;
+  /** The node whose upload reserved the key (upload intents only). */
+  owner_node: string | null;
+  attempts: number;
+  last_error: string | null;
+  /** Set when the entry failed for good: never claimed again until `ics verify --repair`. */
+  quarantined_ms: number | null;
 }
 
 export interface AuditRow {
@@ -138,6 +144,41 @@ export interface LeaseRow {
   name: string;
   holder: string;
   expires_ms: number;
+  holder_node: string | null;
+}
+
+export interface NodeRow {
+  id: string;
+  role: string;
+  host: string;
+  pid: number;
+  started_ms: number;
+  heartbeat_ms: number;
+  stopped_ms: number | null;
+}
+
+export interface JobRow {
+  account: string;
+  id: string;
+  kind: string;
+  status: string;
+  /** JSON. */
+  payload: string;
+  /** JSON or null. */
+  state: string | null;
+  /** JSON object of counts, or null. */
+  progress: string | null;
+  run_at_ms: number;
+  lease_node: string | null;
+  lease_until_ms: number | null;
+  attempts: number;
+  failures: number;
+  last_error: string | null;
+  cancel_requested: number;
+  created_ms: number;
+  started_ms: number | null;
+  finished_ms: number | null;
+  updated_ms: number;
 }
 
 export interface Database {
@@ -150,6 +191,8 @@ export interface Database {
   clients: ClientRow;
   settings: SettingRow;
   leases: LeaseRow;
+  nodes: NodeRow;
+  jobs: JobRow;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

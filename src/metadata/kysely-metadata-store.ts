@@ -17,6 +17,7 @@ import { runMigrations } from './migrate.js';
 import * as purge from './purge-queue.js';
 import * as reads from './reads.js';
 import { countQuery } from './search-query.js';
+import { registerSqlHandle } from './sql-handle.js';
 import { truncateWal } from './sqlite-dialect.js';
 import { atSeam, isUniqueViolation } from './store-errors.js';
 
@@ -40,6 +41,12 @@ export class KyselyMetadataStore implements MetadataStore {
     this.#db = db;
     this.#dialect = dialect;
     this.#logger = logger;
+    registerSqlHandle(this, {
+      db,
+      dialect,
+      read: (op) => atSeam(() => op(db)),
+      write: (op) => this.#write(op),
+    });
   }
 
   migrate(): Promise<void> {
@@ -131,8 +138,16 @@ export class KyselyMetadataStore implements MetadataStore {
     return this.#write((db) => purge.deletePurge(db, ids));
   }
 
-  expediteUploadIntents(now: number): Promise<number> {
-    return this.#write((db) => purge.expediteUploadIntents(db, now));
+  failPurge(failure: { id: string; error: string; retryAt: number; quarantine: boolean; now: number }) {
+    return this.#write((db) => purge.failPurge(db, failure));
+  }
+
+  releaseUploadIntents(nodes: readonly string[], now: number): Promise<number> {
+    return this.#write((db) => purge.releaseUploadIntents(db, nodes, now));
+  }
+
+  listPurge(opts: { kind: 'quarantined' | 'upload-intent'; limit: number }): Promise<PurgeEntry[]> {
+    return atSeam(() => purge.listPurge(this.#db, opts));
   }
 
   countPurge(): Promise<number> {
@@ -249,41 +264,6 @@ export class KyselyMetadataStore implements MetadataStore {
         .where('name', '=', SIGNING_SECRET)
         .executeTakeFirstOrThrow();
       return row.value;
-    });
-  }
-
-  tryAcquireLease(lease: {
-    account: string;
-    name: string;
-    holder: string;
-    now: number;
-    until: number;
-  }): Promise<boolean> {
-    return this.#write(async (db) => {
-      // One statement: insert, or take over only an expired lease. No row back = someone holds it.
-      const row = await db
-        .insertInto('leases')
-        .values({ account: lease.account, name: lease.name, holder: lease.holder, expires_ms: lease.until })
-        .onConflict((oc) =>
-          oc
-            .columns(['account', 'name'])
-            .doUpdateSet({ holder: lease.holder, expires_ms: lease.until })
-            .where('leases.expires_ms', '<=', lease.now),
-        )
-        .returning('holder')
-        .executeTakeFirst();
-      return row?.holder === lease.holder;
-    });
-  }
-
-  releaseLease(lease: { account: string; name: string; holder: string }): Promise<void> {
-    return this.#write(async (db) => {
-      await db
-        .deleteFrom('leases')
-        .where('account', '=', lease.account)
-        .where('name', '=', lease.name)
-        .where('holder', '=', lease.holder)
-        .execute();
     });
   }
 

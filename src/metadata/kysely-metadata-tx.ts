@@ -7,6 +7,7 @@ import type {
   ContentRecord,
   InteractionRecord,
   LegalHold,
+  NewPurgeEntry,
   PurgeEntry,
 } from '../core/types.js';
 import type { Database, Dialect } from './db-schema.js';
@@ -20,8 +21,9 @@ import {
   toPurge,
 } from './mappers.js';
 import type { MetadataTx } from './metadata-store.js';
-import { deletePurge } from './purge-queue.js';
+import { deletePurge, takeUploadIntent } from './purge-queue.js';
 import { getInteraction, listContent } from './reads.js';
+import { registerSqlTransaction } from './sql-handle.js';
 import { atSeam, isForeignKeyViolation } from './store-errors.js';
 
 /** MetadataTx over one Kysely transaction (BEGIN IMMEDIATE on SQLite, READ COMMITTED on PostgreSQL). */
@@ -34,6 +36,7 @@ export class KyselyMetadataTx implements MetadataTx {
   constructor(trx: Transaction<Database>, dialect: Dialect) {
     this.#trx = trx;
     this.#dialect = dialect;
+    registerSqlTransaction(this, trx);
   }
 
   getInteraction(account: string, guid: string) {
@@ -98,6 +101,8 @@ export class KyselyMetadataTx implements MetadataTx {
         .where('content_key', '=', rec.contentKey)
         .executeTakeFirst();
       if (old) {
+        // The replaced row's old image stays in the WAL until a checkpoint, like a deleted one.
+        if (carriesPersonalData(old)) this.erased = true;
         const { account, guid, content_key, ...changes } = row;
         await this.#trx
           .updateTable('contents')
@@ -188,7 +193,7 @@ export class KyselyMetadataTx implements MetadataTx {
     });
   }
 
-  enqueuePurge(entries: readonly Omit<PurgeEntry, 'id'>[]): Promise<PurgeEntry[]> {
+  enqueuePurge(entries: readonly NewPurgeEntry[]): Promise<PurgeEntry[]> {
     return atSeam(async () => {
       if (entries.length === 0) return [];
       // Time-ordered ids keep the rows of one account roughly in insertion order in the primary key.
@@ -198,6 +203,10 @@ export class KyselyMetadataTx implements MetadataTx {
         blob_key: e.blobKey,
         not_before_ms: e.notBefore,
         reason: e.reason,
+        owner_node: e.ownerNode ?? null,
+        attempts: 0,
+        last_error: null,
+        quarantined_ms: null,
       }));
       await this.#trx.insertInto('purge_queue').values(rows).execute();
       return rows.map(toPurge);
@@ -206,6 +215,10 @@ export class KyselyMetadataTx implements MetadataTx {
 
   removePurge(ids: readonly string[]): Promise<void> {
     return atSeam(() => deletePurge(this.#trx, ids));
+  }
+
+  takeUploadIntent(intent: PurgeEntry): Promise<boolean> {
+    return atSeam(() => takeUploadIntent(this.#trx, intent));
   }
 
   appendAudit(account: string, draft: AuditDraft): Promise<AuditEntry> {

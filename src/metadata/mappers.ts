@@ -184,6 +184,10 @@ export function toPurge(r: PurgeRow): PurgeEntry {
     blobKey: r.blob_key,
     notBefore: r.not_before_ms,
     reason: r.reason as PurgeEntry['reason'],
+    ownerNode: r.owner_node,
+    attempts: Number(r.attempts),
+    lastError: r.last_error,
+    quarantinedAt: r.quarantined_ms === null ? null : Number(r.quarantined_ms),
   };
 }
 

@@ -7,6 +7,7 @@ import type {
   InteractionRecord,
   InteractionWithContent,
   LegalHold,
+  NewPurgeEntry,
   PurgeEntry,
   SearchFilters,
   SearchQuery,
@@ -44,9 +45,15 @@ export interface MetadataTx extends MetadataReader {
   /** Places (hold) or releases (null) a legal hold. */
   setLegalHold(account: string, guid: string, hold: LegalHold | null): Promise<void>;
   /** Adds blobs to the durable purge queue; returns the entries with their (opaque) ids. */
-  enqueuePurge(entries: readonly Omit<PurgeEntry, 'id'>[]): Promise<PurgeEntry[]>;
-  /** Removes purge entries (e.g. an upload intent once its row commits). Unknown ids are ignored. */
+  enqueuePurge(entries: readonly NewPurgeEntry[]): Promise<PurgeEntry[]>;
+  /** Removes purge entries. Unknown ids are ignored. */
   removePurge(ids: readonly string[]): Promise<void>;
+  /**
+   * Removes an upload intent as its row commits, but only if nobody took it over: a purge worker
+   * that claimed it, or a reaper that made it due because its node looked dead, changed its
+   * notBefore and may be erasing the blob. false then, and the caller must not commit the row.
+   */
+  takeUploadIntent(intent: PurgeEntry): Promise<boolean>;
   /**
    * Appends one entry to the account's hash-chained audit ledger: next seq, prevHash = the previous
    * entry's hash (or the genesis hash), hash computed by core/audit-chain.ts. Serialised per account
@@ -82,8 +89,21 @@ export interface MetadataStore extends MetadataReader {
   claimPurge(opts: { limit: number; now: number; leaseMs: number }): Promise<PurgeEntry[]>;
   /** Removes purge entries whose blobs are gone. Unknown ids are ignored. */
   completePurge(ids: readonly string[]): Promise<void>;
-  /** Makes every upload intent due now (embedded single-node start-up: no upload can be in flight). Returns how many. */
-  expediteUploadIntents(now: number): Promise<number>;
+  /**
+   * Records a failed erase: attempts + 1, the error, and either a retry at `retryAt` or, with
+   * `quarantine`, quarantine (never claimed again until cleared).
+   */
+  failPurge(failure: {
+    id: string;
+    error: string;
+    retryAt: number;
+    quarantine: boolean;
+    now: number;
+  }): Promise<void>;
+  /** Makes the upload intents of these (dead) nodes due now. Returns how many. */
+  releaseUploadIntents(nodes: readonly string[], now: number): Promise<number>;
+  /** Entries for `ics verify`: quarantined ones, or pending upload intents, oldest first. */
+  listPurge(opts: { kind: 'quarantined' | 'upload-intent'; limit: number }): Promise<PurgeEntry[]>;
   /** How many purge entries are pending (for metrics). */
   countPurge(): Promise<number>;
   /** The blob keys of every pending purge entry (for verify: such blobs are not orphans). */
@@ -115,20 +135,6 @@ export interface MetadataStore extends MetadataReader {
    * returns the stored one (first writer wins).
    */
   getOrCreateSigningSecret(candidate: string): Promise<string>;
-
-  /**
-   * Takes the account's named lease for `holder` until `until`, unless another holder's lease is
-   * still unexpired at `now`. true when taken. Serves "one delete-batch per account" across nodes.
-   */
-  tryAcquireLease(lease: {
-    account: string;
-    name: string;
-    holder: string;
-    now: number;
-    until: number;
-  }): Promise<boolean>;
-  /** Gives the lease up if `holder` still has it. */
-  releaseLease(lease: { account: string; name: string; holder: string }): Promise<void>;
 
   /** Throws StoreUnavailableError when the database cannot be reached. */
   ping(): Promise<void>;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -60,7 +60,10 @@ export async function openMetadataStore(
 }
 
 function openSqlite(path: string, logger: MetadataLogger | undefined): Sqlite.Database {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  // Created 0600 before SQLite opens it: SQLite gives its WAL and shared-memory files the database
+  // file's permissions, so the metadata (and the token-signing secret) stays private whatever the umask.
+  closeSync(openSync(path, 'a', 0o600));
   // The busy timeout is set first (`timeout` applies it at open): switching to WAL needs a lock that
   // another process opening the same file may hold for a moment.
   const db = new Sqlite(path, { timeout: BUSY_TIMEOUT_MS });

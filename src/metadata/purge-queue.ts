@@ -54,14 +54,71 @@ export async function deletePurge(db: Kysely<Database>, ids: readonly string[]):
     .execute();
 }
 
-export async function expediteUploadIntents(db: Kysely<Database>, now: number): Promise<number> {
+/** A quarantined entry keeps a notBefore that no claim reaches (claims pass real times). */
+export const QUARANTINED_NOT_BEFORE = Number.MAX_SAFE_INTEGER;
+
+export async function failPurge(
+  db: Kysely<Database>,
+  f: { id: string; error: string; retryAt: number; quarantine: boolean; now: number },
+): Promise<void> {
+  const key = parsePurgeId(f.id);
+  if (!key) return;
+  await db
+    .updateTable('purge_queue')
+    .set((eb) => ({
+      attempts: eb('attempts', '+', 1),
+      last_error: f.error.slice(0, 1000),
+      not_before_ms: f.quarantine ? QUARANTINED_NOT_BEFORE : f.retryAt,
+      quarantined_ms: f.quarantine ? f.now : null,
+    }))
+    .where('account', '=', key.account)
+    .where('id', '=', key.id)
+    .execute();
+}
+
+export async function releaseUploadIntents(
+  db: Kysely<Database>,
+  nodes: readonly string[],
+  now: number,
+): Promise<number> {
+  if (nodes.length === 0) return 0;
   const res = await db
     .updateTable('purge_queue')
     .set({ not_before_ms: now })
+    .where('owner_node', 'in', [...nodes])
+    .where('owner_node', 'is not', null)
     .where('reason', '=', 'upload-intent')
+    .where('quarantined_ms', 'is', null)
     .where('not_before_ms', '>', now)
     .executeTakeFirst();
   return Number(res.numUpdatedRows);
+}
+
+/** Deletes the intent only if its notBefore is still the one its upload wrote (see MetadataTx). */
+export async function takeUploadIntent(db: Kysely<Database>, intent: PurgeEntry): Promise<boolean> {
+  const key = parsePurgeId(intent.id);
+  if (!key) return false;
+  const res = await db
+    .deleteFrom('purge_queue')
+    .where('account', '=', key.account)
+    .where('id', '=', key.id)
+    .where('reason', '=', 'upload-intent')
+    .where('not_before_ms', '=', intent.notBefore)
+    .executeTakeFirst();
+  return Number(res.numDeletedRows) === 1;
+}
+
+export async function listPurge(
+  db: Kysely<Database>,
+  opts: { kind: 'quarantined' | 'upload-intent'; limit: number },
+): Promise<PurgeEntry[]> {
+  let q = db.selectFrom('purge_queue').selectAll();
+  q =
+    opts.kind === 'quarantined'
+      ? q.where('quarantined_ms', 'is not', null)
+      : q.where('reason', '=', 'upload-intent').where('quarantined_ms', 'is', null);
+  const rows = await q.orderBy('id').limit(opts.limit).execute();
+  return rows.map(toPurge);
 }
 
 export async function countPurge(db: Kysely<Database>): Promise<number> {

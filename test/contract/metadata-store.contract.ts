@@ -40,38 +40,6 @@ export function describeMetadataStore(
     searchCases(() => store);
     queueAndLedgerCases(() => store);
 
-    test('leases: one holder per (account, name) until released or expired', async () => {
-      const account = newAccount();
-      const lease = (holder: string, now: number) => ({
-        account,
-        name: 'delete-batch',
-        holder,
-        now,
-        until: now + 1000,
-      });
-      assert.equal(await store.tryAcquireLease(lease('a', T0)), true);
-      assert.equal(await store.tryAcquireLease(lease('b', T0 + 10)), false, 'held');
-      assert.equal(
-        await store.tryAcquireLease({ ...lease('b', T0), account: newAccount() }),
-        true,
-        'other account',
-      );
-      assert.equal(await store.tryAcquireLease({ ...lease('b', T0), name: 'other' }), true, 'other name');
-      await store.releaseLease({ account, name: 'delete-batch', holder: 'b' });
-      assert.equal(
-        await store.tryAcquireLease(lease('c', T0 + 20)),
-        false,
-        "a non-holder's release is ignored",
-      );
-      await store.releaseLease({ account, name: 'delete-batch', holder: 'a' });
-      assert.equal(await store.tryAcquireLease(lease('c', T0 + 30)), true, 'released');
-      assert.equal(await store.tryAcquireLease(lease('d', T0 + 1030)), true, 'expired leases are taken over');
-      const racers = await Promise.all(
-        ['e', 'f', 'g', 'h'].map((h) => store.tryAcquireLease({ ...lease(h, T0), account: `${account}x` })),
-      );
-      assert.equal(racers.filter(Boolean).length, 1, 'exactly one racer wins');
-    });
-
     test('a transaction that throws leaves nothing behind and rethrows the same error', async () => {
       const account = newAccount();
       const rec = interaction(account);

@@ -2,7 +2,7 @@
 // sequence of any marker may remain in any file under the data directory — blob files, blobs/.tmp,
 // the SQLite database and its -wal and -shm files — searched as raw bytes, not just as text.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +97,22 @@ describe('erasure: after a deletion answers, its bytes are nowhere under the dat
       !JSON.stringify(await api.audit()).includes(s.address.text),
       'the ledger never holds addresses',
     );
+  });
+
+  test("replacing content: the old row's personal data is scrubbed like a deletion's", async () => {
+    const agent = newMarker();
+    const guid = await api.createInteraction();
+    const key = randomUUID();
+    const put = (query: string) =>
+      api.fetch(`/interaction-content/interactions/${guid}/content/${key}?type=voicemail&${query}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'audio/wav' },
+        body: wav(randomBytes(500)),
+      });
+    assert.equal((await put(`owningAgentId=${agent.text}`)).status, 201);
+    await assertFound(dataDir, [agent], /^ics\.sqlite/);
+    assert.equal((await put('owningAgentId=someone-else')).status, 200);
+    await assertGone(dataDir, [agent], 'after replacing the voicemail');
   });
 
   test('delete-batch: the content and the addresses of every deleted interaction are gone', async () => {

@@ -27,7 +27,10 @@ export function runCli(
 export interface ServerProcess {
   child: ChildProcess;
   url: string;
+  /** stdout and stderr, interleaved as they arrived. */
   output(): string;
+  /** stdout alone (the JSON log). */
+  stdout(): string;
   /** Resolves with the exit code or signal name once the process has ended. */
   exited: Promise<number | string>;
   stop(): Promise<void>;
@@ -45,7 +48,11 @@ export async function startServerProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (d) => (out += d));
+  let stdout = '';
+  child.stdout?.on('data', (d) => {
+    out += d;
+    stdout += d;
+  });
   child.stderr?.on('data', (d) => (out += d));
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => resolve(signal ?? code ?? -1)),
@@ -72,6 +79,7 @@ export async function startServerProcess(
     child,
     url,
     output: () => out,
+    stdout: () => stdout,
     exited,
     async stop() {
       if (!ended) {

@@ -22,14 +22,14 @@ export function queueAndLedgerCases(store: () => MetadataStore): void {
       }
     }
 
-    test('claim leases due entries; complete removes them; upload intents can be expedited', async () => {
+    test("claim leases due entries; complete removes them; a dead node's intents become due", async () => {
       await drain();
       const account = newAccount();
       const enqueued = await store().transaction((tx) =>
         tx.enqueuePurge([
           { account, blobKey: 'b/1', notBefore: far, reason: 'delete' },
           { account, blobKey: 'b/2', notBefore: far - 1, reason: 'replace' },
-          { account, blobKey: 'b/3', notBefore: far + HOUR, reason: 'upload-intent' },
+          { account, blobKey: 'b/3', notBefore: far + HOUR, reason: 'upload-intent', ownerNode: 'node-a' },
         ]),
       );
       assert.equal(new Set(enqueued.map((e) => e.id)).size, 3);
@@ -39,6 +39,10 @@ export function queueAndLedgerCases(store: () => MetadataStore): void {
         blobKey: 'b/1',
         notBefore: far,
         reason: 'delete',
+        ownerNode: null,
+        attempts: 0,
+        lastError: null,
+        quarantinedAt: null,
       });
       assert.equal(await store().countPurge(), 3);
       assert.deepEqual(await store().listPurgeBlobKeys(), ['b/1', 'b/2', 'b/3']);
@@ -53,8 +57,9 @@ export function queueAndLedgerCases(store: () => MetadataStore): void {
 
       await store().completePurge([...claimed.map((e) => e.id), 'unknown', 'x/unknown', '']);
       assert.equal(await store().countPurge(), 1);
-      assert.equal(await store().expediteUploadIntents(far), 1);
-      assert.equal(await store().expediteUploadIntents(far), 0);
+      assert.equal(await store().releaseUploadIntents(['node-b'], far), 0, "another node's intents stay");
+      assert.equal(await store().releaseUploadIntents(['node-a', 'node-c'], far), 1);
+      assert.equal(await store().releaseUploadIntents(['node-a'], far), 0, 'already due');
       const intent = await store().claimPurge({ limit: 10, now: far, leaseMs: 0 });
       assert.deepEqual(
         intent.map((e) => [e.blobKey, e.reason]),
@@ -63,6 +68,74 @@ export function queueAndLedgerCases(store: () => MetadataStore): void {
       await store().transaction((tx) => tx.removePurge([intent[0].id, 'nope']));
       assert.equal(await store().countPurge(), 0);
       assert.deepEqual(await store().listPurgeBlobKeys(), []);
+    });
+
+    test('an upload intent is taken only while nobody took it over', async () => {
+      await drain();
+      const account = newAccount();
+      const [kept, released, claimed] = await store().transaction((tx) =>
+        tx.enqueuePurge(
+          ['k', 'r', 'c'].map((k) => ({
+            account,
+            blobKey: `i/${k}`,
+            notBefore: far,
+            reason: 'upload-intent' as const,
+            ownerNode: `node-${k}`,
+          })),
+        ),
+      );
+      assert.equal(await store().releaseUploadIntents(['node-r'], far - 10), 1);
+      assert.equal((await store().claimPurge({ limit: 10, now: far, leaseMs: 1000 })).length, 3);
+      // Claiming moved every notBefore: no upload may commit on any of them now.
+      for (const intent of [kept, released, claimed])
+        assert.equal(await store().transaction((tx) => tx.takeUploadIntent(intent)), false);
+      await drain();
+      const [fresh] = await store().transaction((tx) =>
+        tx.enqueuePurge([
+          { account, blobKey: 'i/f', notBefore: far, reason: 'upload-intent', ownerNode: 'n' },
+        ]),
+      );
+      assert.equal(await store().transaction((tx) => tx.takeUploadIntent(fresh)), true);
+      assert.equal(await store().transaction((tx) => tx.takeUploadIntent(fresh)), false, 'gone');
+      assert.equal(await store().countPurge(), 0);
+    });
+
+    test('failed erases retry later; quarantined entries are never claimed and are listed', async () => {
+      await drain();
+      const account = newAccount();
+      const [retry, bad, intent] = await store().transaction((tx) =>
+        tx.enqueuePurge([
+          { account, blobKey: 'f/1', notBefore: far, reason: 'delete' },
+          { account, blobKey: '../bad', notBefore: far, reason: 'delete' },
+          { account, blobKey: 'f/3', notBefore: far + HOUR, reason: 'upload-intent', ownerNode: 'x' },
+        ]),
+      );
+      await store().failPurge({
+        id: retry.id,
+        error: 'disk hiccup',
+        retryAt: far + 50,
+        quarantine: false,
+        now: far,
+      });
+      await store().failPurge({ id: bad.id, error: 'invalid key', retryAt: far, quarantine: true, now: far });
+      assert.deepEqual(await store().claimPurge({ limit: 10, now: far + 49, leaseMs: 0 }), []);
+      const again = await store().claimPurge({ limit: 10, now: far + 50, leaseMs: 0 });
+      assert.deepEqual(
+        again.map((e) => [e.blobKey, e.attempts, e.lastError]),
+        [['f/1', 1, 'disk hiccup']],
+      );
+      const late = await store().claimPurge({ limit: 10, now: Number.MAX_SAFE_INTEGER - HOUR, leaseMs: 0 });
+      assert.ok(!late.some((e) => e.id === bad.id), 'quarantined entries are never claimed');
+      const quarantined = await store().listPurge({ kind: 'quarantined', limit: 10 });
+      assert.deepEqual(
+        quarantined.map((e) => [e.blobKey, e.quarantinedAt, e.lastError]),
+        [['../bad', far, 'invalid key']],
+      );
+      assert.deepEqual(
+        (await store().listPurge({ kind: 'upload-intent', limit: 10 })).map((e) => e.id),
+        [intent.id],
+      );
+      await store().completePurge([retry.id, bad.id, intent.id]);
     });
 
     test('concurrent claimers never get the same entry', async () => {
