@@ -19,7 +19,9 @@ export async function auditCommand(args: string[]): Promise<number> {
       process.stdout.write(
         r.break
           ? `account ${r.account}: BROKEN at seq ${r.break.seq}: ${r.break.problem}\n`
-          : `account ${r.account}: ${r.entries} entries, chain intact\n`,
+          : r.entries === 0
+            ? `account ${r.account}: no ledger entries\n`
+            : `account ${r.account}: ${r.entries} entries, chain intact\n`,
       );
     }
     if (reports.length === 0) process.stdout.write('no audit entries\n');

@@ -11,6 +11,9 @@ Commands:
   seed --demo [--count N] [--account <id>]   sample interactions with real content
   verify [--repair] [--json]         check every row against every blob, and the reverse
   audit verify [--account <id>]      walk each account's hash-chained ledger
+  jobs list [--all] [--kind <kind>] [--json]   background jobs (active ones unless --all)
+  jobs cancel <id> [--account <id>]  cancel a job
+  jobs nodes [--json]                the nodes (servers, CLI commands) and whether they are alive
 
 Configuration comes from the environment (see README: PORT, HOST, ICS_DATA_DIR, ICS_DATABASE_URL, …).`;
 
@@ -26,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   seed: async () => (await import('./seed.js')).seedCommand,
   verify: async () => (await import('./verify.js')).verifyCommand,
   audit: async () => (await import('./audit.js')).auditCommand,
+  jobs: async () => (await import('./jobs.js')).jobsCommand,
 };
 
 /** Runs one command; returns the exit code. Errors become one clear line on stderr. */

@@ -58,7 +58,9 @@ export class AuditService {
       if (!problem) {
         const head = await this.deps.store.getAuditHead(account);
         const lastSeq = expected.seq - 1;
-        if (!head) problem = { seq: lastSeq, problem: 'the ledger has no head record' };
+        // No entries and no head: an account that never had a ledger (e.g. nothing deleted yet).
+        if (!head && count === 0) problem = undefined;
+        else if (!head) problem = { seq: lastSeq, problem: 'the ledger has no head record' };
         else if (head.seq !== lastSeq || (lastSeq > 0 && head.hash !== expected.prevHash)) {
           problem = {
             seq: Math.min(head.seq, lastSeq) + 1,
