@@ -15,6 +15,7 @@ import { createFaults } from './core/faults.js';
 import { HoldService } from './core/hold-service.js';
 import { InteractionService } from './core/interaction-service.js';
 import { Purger, type PurgerLogger } from './core/purger.js';
+import { KyselyOutbox } from './events/outbox.js';
 import type { JobStore } from './jobs/job-store.js';
 import { KyselyJobStore } from './jobs/kysely-job-store.js';
 import { NodeLeases } from './jobs/leases.js';
@@ -76,13 +77,14 @@ export async function createDeps(
       },
     });
     const cursors = new CursorCodec(secret);
+    const events = new KyselyOutbox();
     const services = {
       interactions: new InteractionService(
         { store, cursors },
         { searchWindowMs: config.limits.searchWindowMs },
       ),
       content: new ContentService(
-        { store, blobs: b, purger, faults, node: registry },
+        { store, blobs: b, purger, faults, events, node: registry },
         { maxUploadBytes: config.limits.maxUploadBytes },
       ),
       deletion: new DeletionService({
@@ -90,8 +92,9 @@ export async function createDeps(
         purger,
         locks: new NodeLeases({ jobs, node: registry }),
         faults,
+        events,
       }),
-      holds: new HoldService({ store }),
+      holds: new HoldService({ store, events }),
       audit: new AuditService({ store }),
     };
     return {

@@ -12,6 +12,7 @@ import {
   payloadTooLarge,
   unavailable,
 } from './errors.js';
+import type { EventRecorder } from './events.js';
 import type { Faults } from './faults.js';
 import { parseGuid } from './guid.js';
 import { HashingStream } from './hashing-stream.js';
@@ -38,6 +39,7 @@ export class ContentService {
       blobs: BlobStore;
       purger: Purger;
       faults: Faults;
+      events: EventRecorder;
       /** This process's node: its upload intents name it, so only its death frees them. */
       node: { readonly id: string };
     },
@@ -133,6 +135,24 @@ export class ContentService {
         if (!(await tx.takeUploadIntent(intent)))
           throw unavailable('The upload took too long and its reservation was released; send it again');
         const prev = await tx.putContent(item);
+        await this.deps.events.record(tx, [
+          {
+            type: 'interaction-content.added.v1',
+            account,
+            subject: guid,
+            at: now,
+            data: {
+              account,
+              guid,
+              contentKey,
+              type,
+              mediaType: item.mediaType,
+              length: item.length,
+              sha256: item.sha256,
+              replaced: prev !== undefined,
+            },
+          },
+        ]);
         if (!prev) return { prev, entries: [] as PurgeEntry[] };
         await tx.appendAudit(
           account,

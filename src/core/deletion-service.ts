@@ -10,6 +10,7 @@ import {
   legalHoldConflict,
   unavailable,
 } from './errors.js';
+import { type EventRecorder, receiptOf } from './events.js';
 import type { Faults } from './faults.js';
 import { isGuid, parseGuid } from './guid.js';
 import type { Purger } from './purger.js';
@@ -38,7 +39,13 @@ export const MAX_BATCH = 1000;
  */
 export class DeletionService {
   constructor(
-    private readonly deps: { store: MetadataStore; purger: Purger; locks: AccountLocks; faults: Faults },
+    private readonly deps: {
+      store: MetadataStore;
+      purger: Purger;
+      locks: AccountLocks;
+      faults: Faults;
+      events: EventRecorder;
+    },
   ) {}
 
   /** Deletes the content a key addresses (and, for the call recording, the screen recordings). */
@@ -123,6 +130,21 @@ export class DeletionService {
           details: { contentItems: deleted.length },
         }),
       );
+      await this.deps.events.record(tx, [
+        {
+          type: 'interaction.deleted.v1',
+          account: ctx.actor.account,
+          subject: guid,
+          at: whole.at,
+          data: {
+            account: ctx.actor.account,
+            guid,
+            reason,
+            contentItems: deleted.length,
+            receipt: receiptOf(whole),
+          },
+        },
+      ]);
       return { entries: [...recorded.entries, whole], purge: recorded.purge };
     });
   }
@@ -152,6 +174,23 @@ export class DeletionService {
         ),
       );
     }
+    await this.deps.events.record(
+      tx,
+      deleted.map((d, i) => ({
+        type: 'interaction-content.deleted.v1' as const,
+        account: d.account,
+        subject: d.guid,
+        at: now,
+        data: {
+          account: d.account,
+          guid: d.guid,
+          contentKey: d.contentKey,
+          type: d.type,
+          reason: reasons.get(d) ?? 'api',
+          receipt: receiptOf(entries[i]),
+        },
+      })),
+    );
     this.deps.faults.hit('delete.before-commit');
     return { entries, purge };
   }

@@ -1,12 +1,13 @@
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { auditDraft, type RequestContext } from './context.js';
 import { AppError, badRequest, interactionNotFound } from './errors.js';
+import type { EventRecorder } from './events.js';
 import { parseGuid } from './guid.js';
 import type { LegalHold } from './types.js';
 
 /** Legal holds: while one is placed, every deletion path refuses the interaction. */
 export class HoldService {
-  constructor(private readonly deps: { store: MetadataStore }) {}
+  constructor(private readonly deps: { store: MetadataStore; events: EventRecorder }) {}
 
   async place(
     ctx: RequestContext,
@@ -40,6 +41,16 @@ export class HoldService {
           details: { holdReason: hold.reason, caseId: hold.caseId },
         }),
       );
+      // The hold's reason may be confidential: events carry the case id, not the reason text.
+      await this.deps.events.record(tx, [
+        {
+          type: 'interaction.legal-hold-placed.v1',
+          account: ctx.actor.account,
+          subject: guid,
+          at: hold.placedAt,
+          data: { account: ctx.actor.account, guid, caseId: hold.caseId, placedBy: hold.placedBy },
+        },
+      ]);
     });
     return hold;
   }
@@ -67,6 +78,15 @@ export class HoldService {
           details: { holdReason: reason, caseId },
         }),
       );
+      await this.deps.events.record(tx, [
+        {
+          type: 'interaction.legal-hold-released.v1',
+          account: ctx.actor.account,
+          subject: guid,
+          at: Date.now(),
+          data: { account: ctx.actor.account, guid, caseId, releasedBy: ctx.actor.clientId },
+        },
+      ]);
     });
   }
 }

@@ -1,3 +1,4 @@
+import { receiptOf } from '../core/events.js';
 import { formatTime } from '../core/time.js';
 import type {
   AuditEntry,
@@ -65,5 +66,4 @@ export function auditEntry(e: AuditEntry) {
 }
 
 /** Names ledger entries in the x-deletion-receipt header: `<account>:<seq>:<hash>`, comma-separated. */
-export const deletionReceipt = (entries: AuditEntry[]) =>
-  entries.map((e) => `${e.account}:${e.seq}:${e.hash}`).join(', ');
+export const deletionReceipt = (entries: AuditEntry[]) => entries.map(receiptOf).join(', ');

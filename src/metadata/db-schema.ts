@@ -181,6 +181,16 @@ export interface JobRow {
   updated_ms: number;
 }
 
+export interface OutboxRow {
+  account: string;
+  id: string;
+  type: string;
+  subject: string | null;
+  at_ms: number;
+  /** JSON object. */
+  data: string;
+}
+
 export interface Database {
   interactions: InteractionRow;
   interaction_agents: InteractionAgentRow;
@@ -193,6 +203,7 @@ export interface Database {
   leases: LeaseRow;
   nodes: NodeRow;
   jobs: JobRow;
+  outbox: OutboxRow;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

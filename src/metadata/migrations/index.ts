@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-leases.js';
 import * as m0003 from './0003-nodes-and-jobs.js';
+import * as m0006 from './0006-outbox.js';
 
 // A static list rather than Kysely's FileMigrationProvider: the code runs both from src (tsx) and
 // from dist, and a bundler-proof import list works the same in both. Names sort in apply order.
@@ -9,6 +10,7 @@ const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-leases': m0002,
   '0003-nodes-and-jobs': m0003,
+  '0006-outbox': m0006,
 };
 
 export const migrationProvider: MigrationProvider = {
