@@ -97,7 +97,13 @@ describeBackends('the outbox', (backend) => {
       events.slice(5, 7).map((e) => e.data.receipt),
       receipts,
     );
-    assert.deepEqual(events.slice(5, 7).map((e) => e.data.reason).sort(), ['api', 'cascade']);
+    assert.deepEqual(
+      events
+        .slice(5, 7)
+        .map((e) => e.data.reason)
+        .sort(),
+      ['api', 'cascade'],
+    );
     assert.equal(events[8].data.reason, 'batch');
     assert.match(String(events[9].data.receipt), new RegExp(`^${account}:\\d+:[0-9a-f]{64}$`));
   });
