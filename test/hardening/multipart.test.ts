@@ -7,9 +7,21 @@ import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { Api, dataDirFor, serve, waitFor } from '../deletion/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/postgres.js';
-import { startS3 } from '../helpers/s3.js';
+import { startS3, type TestS3 } from '../helpers/s3.js';
 
 const pg = await createTestDatabase();
+
+/** An SDK client of the test's own, to look at the bucket the way an operator would. */
+function clientFor(t: { after(fn: () => void): void }, s3: TestS3): S3Client {
+  const client = new S3Client({
+    region: s3.config.region,
+    endpoint: s3.config.endpoint,
+    forcePathStyle: true,
+    credentials: s3.credentials,
+  });
+  t.after(() => client.destroy());
+  return client;
+}
 
 test('a killed upload leaves no multipart parts once another node starts', {
   skip: 'skip' in pg ? pg.skip : false,
@@ -18,13 +30,7 @@ test('a killed upload leaves no multipart parts once another node starts', {
   t.after(() => pg.drop());
   const s3 = await startS3();
   t.after(() => s3.stop());
-  const client = new S3Client({
-    region: s3.config.region,
-    endpoint: s3.config.endpoint,
-    forcePathStyle: true,
-    credentials: s3.credentials,
-  });
-  t.after(() => client.destroy());
+  const client = clientFor(t, s3);
   const uploads = async () =>
     (await client.send(new ListMultipartUploadsCommand({ Bucket: s3.config.bucket }))).Uploads ?? [];
 
@@ -74,13 +80,7 @@ test('verify reports an incomplete multipart upload that no intent owns, and --r
   t.after(() => db.drop());
   const s3 = await startS3();
   t.after(() => s3.stop());
-  const client = new S3Client({
-    region: s3.config.region,
-    endpoint: s3.config.endpoint,
-    forcePathStyle: true,
-    credentials: s3.credentials,
-  });
-  t.after(() => client.destroy());
+  const client = clientFor(t, s3);
   const { CreateMultipartUploadCommand, UploadPartCommand } = await import('@aws-sdk/client-s3');
   const Key = 'acme/01234567-89ab-cdef-0123-456789abcdef/stray';
   const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: s3.config.bucket, Key }));
