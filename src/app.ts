@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ClientCredentialsGrant } from './auth/client-credentials.js';
 import { authenticate, checkVersion, type TokenVerifierLike } from './http/auth-hooks.js';
+import { type ConsoleOptions, consoleRoutes } from './http/console.js';
 import { formatSchemaErrors, installErrorHandling } from './http/error-handler.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { contentRoutes } from './http/routes/content.js';
@@ -20,6 +21,8 @@ export interface AppDeps {
   /** Readiness: throws when the database or storage cannot be reached. */
   ready: () => Promise<void>;
   logger?: FastifyServerOptions['logger'];
+  /** The web console at /console; absent, it is not served. */
+  console?: ConsoleOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -93,6 +96,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: API_BASE },
   );
+
+  if (deps.console) await app.register(consoleRoutes(deps.console));
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async () => {

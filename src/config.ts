@@ -45,10 +45,23 @@ export interface Config {
   };
   /** Node liveness: a node silent this long is dead, and its claims, leases and intents are freed. */
   nodes: { timeoutMs: number };
+  /** The web console at /console (src/http/console.ts). */
+  console: ConsoleConfig;
   logLevel: string;
   /** Test-only fault injection points (ICS_TEST_FAULTS); never set in production. */
   testFaults: string | undefined;
 }
+
+export interface ConsoleConfig {
+  enabled: boolean;
+  /** The console's own (public) client id at the OIDC issuer: set, the console offers single sign-on. */
+  oidcClientId: string | undefined;
+  /** Scopes the console asks the issuer for. */
+  oidcScope: string;
+}
+
+export const DEFAULT_CONSOLE_OIDC_SCOPE =
+  'openid interaction-content:read interaction-content:delete interaction-content:admin';
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -131,6 +144,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const nodeTimeoutSeconds = int('ICS_NODE_TIMEOUT_SECONDS', 30, 2, 600);
 
   const oidc = parseOidc(env, problems);
+  const consoleConfig = parseConsole(env, oidc, problems);
   const logLevel = str('ICS_LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(
@@ -147,6 +161,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     limits: { maxUploadBytes, searchWindowMs: searchWindowDays * 86_400_000 },
     auth: { tokenTtlSeconds, tokenSecret, oidc },
     nodes: { timeoutMs: nodeTimeoutSeconds * 1000 },
+    console: consoleConfig,
     logLevel,
     testFaults: env.ICS_TEST_FAULTS || undefined,
   });
@@ -244,6 +259,22 @@ function parseOidc(env: Env, problems: string[]): OidcConfig | undefined {
   }
   if (!/^https?:\/\//.test(jwksUrl)) problems.push('ICS_OIDC_JWKS_URL must be an http(s) URL');
   return { jwksUrl, issuer, audience, accountClaim: env.ICS_OIDC_ACCOUNT_CLAIM || 'account' };
+}
+
+function parseConsole(env: Env, oidc: OidcConfig | undefined, problems: string[]): ConsoleConfig {
+  const raw = (env.ICS_CONSOLE || 'on').toLowerCase();
+  if (raw !== 'on' && raw !== 'off')
+    problems.push(`ICS_CONSOLE must be on or off (got '${env.ICS_CONSOLE}')`);
+  const oidcClientId = env.ICS_CONSOLE_OIDC_CLIENT_ID || undefined;
+  if (oidcClientId !== undefined) {
+    if (!env.ICS_OIDC_ISSUER) problems.push('ICS_CONSOLE_OIDC_CLIENT_ID needs the ICS_OIDC_* settings');
+    // The console discovers the issuer's endpoints at <issuer>/.well-known/openid-configuration.
+    else if (!/^https?:\/\/[^/]/.test(env.ICS_OIDC_ISSUER))
+      problems.push('ICS_CONSOLE_OIDC_CLIENT_ID needs ICS_OIDC_ISSUER to be an http(s) URL');
+    if (oidcClientId.length > 200) problems.push('ICS_CONSOLE_OIDC_CLIENT_ID is longer than 200 characters');
+  }
+  const oidcScope = env.ICS_CONSOLE_OIDC_SCOPE?.trim() || DEFAULT_CONSOLE_OIDC_SCOPE;
+  return { enabled: raw !== 'off', oidcClientId: oidc ? oidcClientId : undefined, oidcScope };
 }
 
 function redact(url: string) {

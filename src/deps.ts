@@ -16,6 +16,7 @@ import { HoldService } from './core/hold-service.js';
 import { InteractionService } from './core/interaction-service.js';
 import { Purger, type PurgerLogger } from './core/purger.js';
 import { KyselyOutbox } from './events/outbox.js';
+import { consoleOptions } from './http/console.js';
 import type { JobStore } from './jobs/job-store.js';
 import { KyselyJobStore } from './jobs/kysely-job-store.js';
 import { NodeLeases } from './jobs/leases.js';
@@ -110,6 +111,7 @@ export async function createDeps(
       verifier,
       grant: new ClientCredentialsGrant({ clients: store, issuer }),
       logger: opts.logger,
+      console: consoleOptions(config),
       ready: async () => {
         await Promise.all([store.ping(), b.ping()]);
       },

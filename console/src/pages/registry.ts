@@ -1,0 +1,125 @@
+import type { ComponentType } from 'preact';
+import type { Route } from '../router.ts';
+
+// Every page of the console, in nav order. A page is a module loaded on first visit (its own chunk).
+// Pages for APIs that other parts of ICS are still building are `planned`: their nav entry probes
+// the API and says "not available on this server" while it answers 404. Adding the real page is
+// replacing `load` with the page's module and dropping `probe`.
+
+export interface PageProps {
+  route: Route;
+  params: Record<string, string>;
+}
+
+export interface PageDef {
+  id: string;
+  title: string;
+  /** '/interactions/:guid' — `:name` segments become params. */
+  path: string;
+  /** Shown in the navigation (detail pages are not). */
+  nav: boolean;
+  /** The scope the page's API needs; without it the nav entry is hidden and the page explains. */
+  scope?: string;
+  load: () => Promise<{ default: ComponentType<PageProps> }>;
+  /** Planned pages: the API whose presence is probed, and what the page will offer. */
+  probe?: { path: string; accept?: string; offers: string };
+}
+
+const planned = () => import('./planned.tsx');
+
+export const PAGES: PageDef[] = [
+  {
+    id: 'search',
+    title: 'Find',
+    path: '/search',
+    nav: true,
+    scope: 'interaction-content:read',
+    load: () => import('./search.tsx'),
+  },
+  {
+    id: 'interaction',
+    title: 'Interaction',
+    path: '/interactions/:guid',
+    nav: false,
+    scope: 'interaction-content:read',
+    load: () => import('./interaction.tsx'),
+  },
+  {
+    id: 'audit',
+    title: 'Audit ledger',
+    path: '/audit',
+    nav: true,
+    scope: 'interaction-content:admin',
+    load: () => import('./audit.tsx'),
+  },
+  {
+    id: 'retention',
+    title: 'Retention',
+    path: '/retention',
+    nav: true,
+    scope: 'interaction-content:admin',
+    load: planned,
+    probe: {
+      path: '/interaction-content/retention',
+      offers: 'the retention policy editor with a preview of what the rules would delete',
+    },
+  },
+  {
+    id: 'deletion-jobs',
+    title: 'Deletion jobs',
+    path: '/deletion-jobs',
+    nav: true,
+    scope: 'interaction-content:admin',
+    load: planned,
+    probe: {
+      path: '/interaction-content/deletion-jobs',
+      offers: 'bulk and subject erasure jobs with a dry run, live progress and the erasure certificate',
+    },
+  },
+  {
+    id: 'webhooks',
+    title: 'Webhooks',
+    path: '/webhooks',
+    nav: true,
+    scope: 'interaction-content:admin',
+    load: planned,
+    probe: {
+      path: '/webhooks/subscriptions',
+      accept: 'application/vnd.newvoicemedia.v1+json',
+      offers: 'webhook subscriptions and their recent deliveries',
+    },
+  },
+  {
+    id: 'clients',
+    title: 'API clients',
+    path: '/clients',
+    nav: true,
+    scope: 'interaction-content:admin',
+    load: planned,
+    probe: {
+      path: '/interaction-content/clients',
+      offers: "the account's API clients: create, revoke, rotate",
+    },
+  },
+];
+
+/** The page a path names, with its params. */
+export function matchPage(path: string): { page: PageDef; params: Record<string, string> } | undefined {
+  const parts = path.split('/').filter(Boolean);
+  for (const page of PAGES) {
+    const pattern = page.path.split('/').filter(Boolean);
+    if (pattern.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    if (
+      pattern.every((seg, i) => {
+        if (seg.startsWith(':')) {
+          params[seg.slice(1)] = decodeURIComponent(parts[i]);
+          return true;
+        }
+        return seg === parts[i];
+      })
+    )
+      return { page, params };
+  }
+  return undefined;
+}
