@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import {
   buildConsole,
   type ConsoleServer,
+  chromiumMissing,
   launchBrowser,
   makeWebm,
   type Seeded,
@@ -69,7 +70,7 @@ interface Media {
 }
 const currentTime = (l: Locator) => l.evaluate((m: Media) => m.currentTime);
 
-describe('console in Chromium', { timeout: 240_000 }, () => {
+describe('console in Chromium', { skip: chromiumMissing, timeout: 240_000 }, () => {
   before(async () => {
     const root = join(tmpdir(), `ics-console-build-${process.pid}`);
     await buildConsole(root);

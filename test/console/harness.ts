@@ -25,6 +25,9 @@ export const CHROMIUM_ARGS = [
   '--disable-gpu',
   '--disable-background-networking',
 ];
+/** Outside CI a machine without Chromium skips the browser tests, saying why; CI installs it (.ci/run). */
+export const chromiumMissing =
+  !existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} is missing (apt-get install -y chromium)` : false;
 const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 
 /** Builds console/ with its own Vite config into `outDir` (a fresh build: tests never see a stale one). */

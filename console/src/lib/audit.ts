@@ -105,7 +105,8 @@ export async function verifyChain(opts: {
     opts.signal?.throwIfAborted();
     const page = await opts.fetchPage(token);
     const result = await checkPage(opts.account, page.items, state);
-    if (!('state' in result)) return { ok: false, entries: state.checked, ...result };
+    // Every entry before the break was checked: the chain starts at seq 1.
+    if (!('state' in result)) return { ok: false, entries: result.seq - 1, ...result };
     state = result.state;
     const last = page.items[page.items.length - 1];
     if (last) head = { seq: last.seq, hash: last.hash };

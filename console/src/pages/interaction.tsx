@@ -11,6 +11,7 @@ import { Viewer } from '../components/viewer.tsx';
 import { kindOf, typeLabel } from '../lib/content-kinds.ts';
 import { formatBytes } from '../lib/format.ts';
 import { download } from '../lib/media.ts';
+import { parseReceipt, type ReceiptEntry } from '../lib/receipt.ts';
 import { href, navigate } from '../router.ts';
 import type { PageProps } from './registry.ts';
 
@@ -25,19 +26,7 @@ type Retention =
 
 interface Receipt {
   what: string;
-  entries: { account: string; seq: string; hash: string }[];
-}
-
-/** x-deletion-receipt: `<account>:<seq>:<hash>`, comma-separated. */
-export function parseReceipt(header: string | null): Receipt['entries'] {
-  return (header ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((s) => {
-      const [hash, seq, ...account] = s.split(':').reverse();
-      return { account: account.reverse().join(':'), seq, hash };
-    });
+  entries: ReceiptEntry[];
 }
 
 type Pending =

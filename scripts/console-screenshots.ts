@@ -1,0 +1,121 @@
+// Takes the screenshots in docs/console.md: a fresh console build, a seeded server, Debian's
+// Chromium. Run with `npx tsx scripts/console-screenshots.ts` (writes docs/console/*.png).
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import {
+  buildConsole,
+  launchBrowser,
+  makeWebm,
+  seed,
+  signIn,
+  startConsoleServer,
+} from '../test/console/harness.js';
+
+const out = fileURLToPath(new URL('../docs/console/', import.meta.url));
+await mkdir(out, { recursive: true });
+const root = join(tmpdir(), `ics-console-shots-${process.pid}`);
+await buildConsole(root);
+const server = await startConsoleServer({ root });
+const browser = await launchBrowser();
+try {
+  const data = await seed(server.deps, { webm: await makeWebm(browser), count: 14 });
+  const client = await server.client();
+  const shot = async (page: Page, name: string) => {
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(out, `${name}.png`) });
+    process.stdout.write(`docs/console/${name}.png\n`);
+  };
+
+  const ctx = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    timezoneId: 'Europe/London',
+    locale: 'en-GB',
+  });
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}/console/`);
+  await page.getByLabel('Client id').fill(client.clientId);
+  await shot(page, 'sign-in');
+
+  await signIn(page, server.url, client);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.locator('table.results tbody tr').first().waitFor();
+  await shot(page, 'search');
+
+  await page.locator('table.results tbody tr').first().getByRole('link').click();
+  await page
+    .getByText(/Duration \d+:\d\d/)
+    .first()
+    .waitFor();
+  await page
+    .locator('audio')
+    .first()
+    .evaluate((a: { currentTime: number }) => {
+      a.currentTime = 200;
+    });
+  await shot(page, 'interaction');
+  await page
+    .getByRole('heading', { name: /^Transcript/ })
+    .evaluate((h: { scrollIntoView(o: object): void }) => h.scrollIntoView({ block: 'start' }));
+  await page.evaluate('window.scrollBy(0, -24)');
+  await shot(page, 'transcript');
+  await page.getByRole('heading', { name: /^Screen recording/ }).scrollIntoViewIfNeeded();
+  await page.locator('video').evaluate((v: { muted: boolean; play(): Promise<void> }) => {
+    v.muted = true;
+    return v.play();
+  });
+  await page.waitForTimeout(1200);
+  await page.locator('video').evaluate((v: { pause(): void }) => v.pause());
+  await shot(page, 'video');
+
+  await page.getByRole('button', { name: 'Delete Voicemail' }).click();
+  await shot(page, 'delete-confirm');
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('list', { name: 'Deletion receipt' }).waitFor();
+  await page.evaluate('window.scrollTo(0, 0)');
+  await shot(page, 'receipt');
+
+  await page.getByText('Place a legal hold').click();
+  await page.getByLabel('Reason').fill('Litigation hold: complaint 2026-311');
+  await page.getByLabel('Case id (optional)').fill('CASE-42');
+  await page.getByRole('button', { name: 'Place hold' }).click();
+  await page.getByRole('heading', { name: 'Under legal hold' }).waitFor();
+  await page.getByRole('button', { name: 'Delete Call recording callRecording' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('alert').filter({ hasText: 'under legal hold' }).waitFor();
+  await page.evaluate('window.scrollTo(0, 0)');
+  await shot(page, 'hold-refused');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit ledger' }).click();
+  await page.locator('table.audit tbody tr').first().waitFor();
+  await page.getByRole('button', { name: 'Verify the whole chain' }).click();
+  await page.getByText(/Chain verified/).waitFor();
+  await shot(page, 'audit');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Retention' }).click();
+  await page.getByText('Not available on this server').waitFor();
+  await shot(page, 'planned');
+  await ctx.close();
+
+  const phone = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    timezoneId: 'Europe/London',
+    locale: 'en-GB',
+  });
+  const p = await phone.newPage();
+  await signIn(p, server.url, client);
+  await p.getByRole('button', { name: 'Search' }).click();
+  await p.locator('table.results tbody tr').first().waitFor();
+  await p.evaluate('window.scrollTo(0, 520)');
+  await shot(p, 'phone-search');
+  await p.goto(`${server.url}/console/#/interactions/${data.chat}`);
+  await p.getByRole('list', { name: /^Chat transcript/ }).waitFor();
+  await p.evaluate('window.scrollTo(0, 560)');
+  await shot(p, 'phone-chat');
+  await phone.close();
+} finally {
+  await browser.close();
+  await server.close();
+}
