@@ -337,7 +337,9 @@ describe('console in Chromium', { skip: chromiumMissing, timeout: 240_000 }, () 
         if (await s.page.getByRole('button', { name: 'Search' }).isVisible())
           await s.page.getByRole('button', { name: 'Search' }).click();
       }
-      await s.page.getByText('Your session has ended').waitFor();
+      // Signed out: the sign-in form again, saying why.
+      await s.page.getByRole('heading', { name: 'Sign in to the ICS console' }).waitFor({ timeout: 5000 });
+      await s.page.getByText('Your session has ended: the server no longer accepts its token').waitFor();
     } finally {
       await s.ctx.close();
     }
