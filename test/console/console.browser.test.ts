@@ -137,7 +137,10 @@ describe('console in Chromium', { skip: chromiumMissing, timeout: 240_000 }, () 
   test('look and listen: metadata, audio streams and seeks with Range, video plays', async () => {
     await page.goto(`${server.url}/console/#/search`);
     await page.getByRole('button', { name: 'Search' }).click();
-    await page.locator('table.results tbody tr').first().getByRole('link').click();
+    await page.locator('table.results tbody tr').first().getByText('+442079460018').waitFor();
+    // By keyboard: the first result's link, Enter.
+    await page.locator('table.results tbody tr').first().getByRole('link').focus();
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Interaction', exact: true }).waitFor();
     assert.equal(new URL(page.url()).hash, `#/interactions/${data.call}`);
     await page.getByText('+442079460018').waitFor();
@@ -192,8 +195,20 @@ describe('console in Chromium', { skip: chromiumMissing, timeout: 240_000 }, () 
 
   test('act: delete an item → confirmation names it → receipt → 404 afterwards', async () => {
     await page.goto(`${server.url}/console/#/interactions/${data.call}`);
+    // Escape cancels, and the safe choice has the focus.
     await page.getByRole('button', { name: 'Delete Transcript transcript' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete this content?' });
+    await dialog.waitFor();
+    assert.equal(
+      await dialog
+        .getByRole('button', { name: 'Cancel' })
+        .evaluate((b) => b === b.ownerDocument.activeElement),
+      true,
+    );
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('heading', { name: 'Content (7)' }).waitFor();
+    await page.getByRole('button', { name: 'Delete Transcript transcript' }).click();
     await dialog.waitFor();
     assert.match((await dialog.textContent()) ?? '', /Transcript\s*transcript\s*\(application\/json/);
     await dialog.getByRole('button', { name: 'Delete' }).click();
