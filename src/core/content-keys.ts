@@ -11,9 +11,11 @@ import {
 export type KeyTarget =
   | { kind: 'named'; type: ContentTypeName }
   | { kind: 'typeName'; type: ContentTypeName }
-  | { kind: 'legacyVoicemail'; agentId: string }
+  /** `voicemail-<agentId>`: `key` is its canonical stored form (lower-case prefix, agent id as given). */
+  | { kind: 'legacyVoicemail'; agentId: string; key: string }
   | { kind: 'unique'; key: string };
 
+const LEGACY_PREFIX = 'voicemail-';
 const KEY_CHARS = /^[0-9a-zA-Z!\-_.,*'()]{1,36}$/;
 const byLowerName = new Map(CONTENT_TYPES.map((t) => [t.toLowerCase(), t]));
 
@@ -34,21 +36,30 @@ export function parseContentKey(raw: string): KeyTarget {
   const type = byLowerName.get(lower);
   if (type && NAMED_TYPES.includes(type)) return { kind: 'named', type };
   if (type && TYPE_NAME_KEYS.includes(type)) return { kind: 'typeName', type };
-  if (lower.startsWith('voicemail-') && lower.length > 'voicemail-'.length) {
-    return { kind: 'legacyVoicemail', agentId: raw.slice('voicemail-'.length) };
+  if (lower.startsWith(LEGACY_PREFIX) && lower.length > LEGACY_PREFIX.length) {
+    const agentId = raw.slice(LEGACY_PREFIX.length);
+    return { kind: 'legacyVoicemail', agentId, key: `${LEGACY_PREFIX}${agentId}` };
   }
   return { kind: 'unique', key: lower };
 }
 
-/** The items a key addresses among an interaction's content (for DELETE: every one of them). */
+/**
+ * The items a key addresses among an interaction's content (for DELETE: every one of them). A legacy
+ * key `voicemail-<agentId>` addresses the item stored under that literal key when there is one (data
+ * migrated from VCC keeps such keys); only when there is none does it mean "the voicemails owned by
+ * that agent".
+ */
 export function selectContent(target: KeyTarget, items: readonly ContentRecord[]): ContentRecord[] {
   switch (target.kind) {
     case 'named':
       return items.filter((i) => i.contentKey === target.type);
     case 'typeName':
       return items.filter((i) => i.type === target.type);
-    case 'legacyVoicemail':
+    case 'legacyVoicemail': {
+      const exact = items.filter((i) => i.contentKey === target.key);
+      if (exact.length > 0) return exact;
       return items.filter((i) => i.type === 'voicemail' && i.owningAgentId === target.agentId);
+    }
     case 'unique':
       return items.filter((i) => i.contentKey === target.key);
   }
@@ -70,13 +81,23 @@ export function selectOne(target: KeyTarget, items: readonly ContentRecord[]): C
 }
 
 /**
- * The stored key and type of an upload. Named types are uploaded under their own key; every other
- * type under a unique id with `type` given.
+ * The stored key and type of an upload. Named types are uploaded under their own key; a legacy
+ * `voicemail-<agentId>` key holds a voicemail (owned by that agent unless the upload names another);
+ * every other type goes under a unique id with `type` given.
  */
 export function uploadTarget(
   target: KeyTarget,
   typeParam: string | undefined,
-): { contentKey: string; type: ContentTypeName } {
+): { contentKey: string; type: ContentTypeName; owningAgentId?: string } {
+  if (target.kind === 'legacyVoicemail') {
+    if (typeParam !== undefined && typeParam !== 'voicemail') {
+      throw badRequest(
+        `Content key '${target.key}' is a legacy voicemail key: its type is 'voicemail', not '${typeParam}'`,
+        'invalid_type',
+      );
+    }
+    return { contentKey: target.key, type: 'voicemail', owningAgentId: target.agentId };
+  }
   if (target.kind === 'named') {
     if (typeParam !== undefined && typeParam !== target.type) {
       throw badRequest(
@@ -88,7 +109,7 @@ export function uploadTarget(
   }
   if (target.kind !== 'unique') {
     throw badRequest(
-      'Upload non-named content under a unique id, with the type query parameter',
+      'Upload non-named content under a unique id (or a legacy voicemail-<agentId> key), with the type query parameter',
       'invalid_content_key',
     );
   }

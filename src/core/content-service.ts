@@ -73,7 +73,8 @@ export class ContentService {
     input: UploadInput,
   ): Promise<{ item: ContentRecord; created: boolean }> {
     const guid = parseGuid(rawGuid);
-    const { contentKey, type } = uploadTarget(parseContentKey(rawKey), input.type);
+    const target = uploadTarget(parseContentKey(rawKey), input.type);
+    const { contentKey, type } = target;
     const account = ctx.actor.account;
     if (input.expectedLength !== undefined && input.expectedLength > this.opts.maxUploadBytes) {
       throw payloadTooLarge(this.opts.maxUploadBytes);
@@ -118,7 +119,7 @@ export class ContentService {
       sha256: hasher.sha256,
       blobKey,
       lastModified: now,
-      owningAgentId: input.owningAgentId ?? null,
+      owningAgentId: input.owningAgentId ?? target.owningAgentId ?? null,
       owningInteractionPlanId: input.owningInteractionPlanId ?? null,
       properties: {},
     };

@@ -63,7 +63,8 @@ export const GuidParams = Type.Object({
 export const ContentParams = Type.Object({
   guid: Type.String({ description: 'Interaction GUID (36 characters)' }),
   contentKey: Type.String({
-    description: 'Named key, unique id, legacy voicemail-<agentId>, or a type name',
+    description:
+      "Named key, unique id, legacy voicemail-<agentId> (its literal item, else that agent's voicemails), or a type name",
   }),
 });
 

@@ -88,7 +88,7 @@ describeBackends('content upload (PUT)', (backend) => {
       ['0f8fad5b-d9cb-469f-a165-70867728950e', '?type=callRecording', 'x', 400, 'invalid_type'],
       ['callRecording', '?type=voicemail', 'x', 400, 'invalid_type'],
       ['chatTranscript', '?type=chatTranscript', 'x', 400, 'invalid_content_key'],
-      ['voicemail-agent-1', '?type=voicemail', 'x', 400, 'invalid_content_key'],
+      ['voicemail-agent-1', '?type=attachment', 'x', 400, 'invalid_type'],
     ];
     for (const [key, q, body, status, code] of cases) {
       const res = await put(key, q, body);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseContentKey, selectOne, uploadTarget } from '../../src/core/content-keys.js';
+import { parseContentKey, selectContent, selectOne, uploadTarget } from '../../src/core/content-keys.js';
 import { CursorCodec } from '../../src/core/cursor.js';
 import { parseGuid } from '../../src/core/guid.js';
 import { parseRange } from '../../src/core/range.js';
@@ -35,7 +35,11 @@ describe('content keys', () => {
     assert.deepEqual(parseContentKey('SentimentSummary'), { kind: 'named', type: 'sentimentSummary' });
     assert.deepEqual(parseContentKey('chatTranscript'), { kind: 'typeName', type: 'chatTranscript' });
     assert.deepEqual(parseContentKey('IVRAUDIORECORDING'), { kind: 'typeName', type: 'ivrAudioRecording' });
-    assert.deepEqual(parseContentKey('voicemail-Agent7'), { kind: 'legacyVoicemail', agentId: 'Agent7' });
+    assert.deepEqual(parseContentKey('VoiceMail-Agent7'), {
+      kind: 'legacyVoicemail',
+      agentId: 'Agent7',
+      key: 'voicemail-Agent7',
+    });
     assert.deepEqual(parseContentKey('ABC-def'), { kind: 'unique', key: 'abc-def' });
     assert.deepEqual(parseContentKey("a!-_.,*'()"), { kind: 'unique', key: "a!-_.,*'()" });
   });
@@ -65,6 +69,29 @@ describe('content keys', () => {
     assert.throws(() => uploadTarget(parseContentKey('att-1'), undefined), /required/);
     assert.throws(() => uploadTarget(parseContentKey('att-1'), 'transcript'), /named key/);
     assert.throws(() => uploadTarget(parseContentKey('voicemail'), 'voicemail'), /reserved/);
+    assert.deepEqual(uploadTarget(parseContentKey('voicemail-123'), undefined), {
+      contentKey: 'voicemail-123',
+      type: 'voicemail',
+      owningAgentId: '123',
+    });
+    assert.throws(() => uploadTarget(parseContentKey('voicemail-123'), 'attachment'), {
+      code: 'invalid_type',
+    });
+  });
+  test("a legacy key addresses its literal item first, else the agent's voicemails", () => {
+    const vm = (key: string, agent: string) =>
+      ({ contentKey: key, type: 'voicemail', owningAgentId: agent }) as ContentRecord;
+    const items = [vm('0f8fad5b-d9cb-469f-a165-70867728950e', '123'), vm('voicemail-123', '123')];
+    const target = parseContentKey('voicemail-123');
+    assert.deepEqual(
+      selectContent(target, items).map((i) => i.contentKey),
+      ['voicemail-123'],
+    );
+    assert.deepEqual(
+      selectContent(target, items.slice(0, 1)).map((i) => i.contentKey),
+      ['0f8fad5b-d9cb-469f-a165-70867728950e'],
+    );
+    assert.deepEqual(selectContent(parseContentKey('voicemail-124'), items), []);
   });
 });
 
