@@ -1,4 +1,5 @@
 import { loadConfig } from '../config.js';
+import type { Deps } from '../deps.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open-metadata-store.js';
 
@@ -11,5 +12,21 @@ export async function withStore<T>(fn: (store: MetadataStore) => Promise<T>): Pr
     return await fn(store);
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Opens the configured stores and the core services (as the server wires them) for one CLI command
+ * that writes content, and closes them after. Commands that run beside a live server use this, so
+ * whatever the server needs to know about other writers applies to them too.
+ */
+export async function withServices<T>(fn: (deps: Deps) => Promise<T>): Promise<T> {
+  // Loaded here, not at the top: `ics clients list` need not load the services and the AWS SDK.
+  const { createDeps } = await import('../deps.js');
+  const deps = await createDeps(loadConfig(process.env));
+  try {
+    return await fn(deps);
+  } finally {
+    await deps.close();
   }
 }

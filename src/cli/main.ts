@@ -14,6 +14,9 @@ Commands:
   jobs list [--all] [--kind <kind>] [--json]   background jobs (active ones unless --all)
   jobs cancel <id> [--account <id>]  cancel a job
   jobs nodes [--json]                the nodes (servers, CLI commands) and whether they are alive
+  import --from <url> --client-id <id> --client-secret <secret> --start <t> --end <t> [--account <id>]
+         [--token-url <url>] [--rate 160/min] [--concurrency N] [--max-retries N] [--json]
+                                     copy interactions and content from VCC or another ICS
 
 Configuration comes from the environment (see README: PORT, HOST, ICS_DATA_DIR, ICS_DATABASE_URL, …).`;
 
@@ -30,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./verify.js')).verifyCommand,
   audit: async () => (await import('./audit.js')).auditCommand,
   jobs: async () => (await import('./jobs.js')).jobsCommand,
+  import: async () => (await import('./import.js')).importCommand,
 };
 
 /** Runs one command; returns the exit code. Errors become one clear line on stderr. */

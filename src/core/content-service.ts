@@ -27,6 +27,12 @@ export interface UploadInput {
   type?: string;
   owningAgentId?: string;
   owningInteractionPlanId?: string;
+  /**
+   * Kept from another system by `ics import` (the HTTP route never sets these): when the file was
+   * stored there, and its properties. Default: now, and `{}`.
+   */
+  lastModified?: number;
+  properties?: Record<string, unknown>;
 }
 
 /** How long an upload may run before its reserved blob key is treated as abandoned. */
@@ -118,10 +124,10 @@ export class ContentService {
       length: hasher.length,
       sha256: hasher.sha256,
       blobKey,
-      lastModified: now,
+      lastModified: input.lastModified ?? now,
       owningAgentId: input.owningAgentId ?? target.owningAgentId ?? null,
       owningInteractionPlanId: input.owningInteractionPlanId ?? null,
-      properties: {},
+      properties: input.properties ?? {},
     };
     let replaced: ContentRecord | undefined;
     let purge: PurgeEntry[] = [];
