@@ -22,6 +22,8 @@ export interface Params {
   smallUploads: number;
   writeConnections: number;
   largeUploadMiB: number;
+  /** Interactions copied by `ics import` per round (each: a 5 MiB recording, a transcript, a summary). */
+  importInteractions: number;
 }
 
 export const QUICK: Params = {
@@ -39,6 +41,7 @@ export const QUICK: Params = {
   smallUploads: 100,
   writeConnections: 8,
   largeUploadMiB: 256,
+  importInteractions: 20,
 };
 
 export const FULL: Params = {
@@ -56,6 +59,7 @@ export const FULL: Params = {
   smallUploads: 2000,
   writeConnections: 8,
   largeUploadMiB: 1024,
+  importInteractions: 60,
 };
 
 export interface BenchContext {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import { parseContentKey, uploadTarget } from '../core/content-keys.js';
 import type { ContentService } from '../core/content-service.js';
@@ -77,6 +78,8 @@ export class Importer {
     const t0 = Date.now();
     const stop = new AbortController();
     const halt = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    // Every request and backoff in flight listens to it: a few per worker.
+    setMaxListeners(8 * this.opts.concurrency + 16, halt);
     const s = this.#summary;
     const fatal = (err: unknown) => {
       if (signal?.aborted) return;
