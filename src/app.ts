@@ -9,6 +9,7 @@ import { formatSchemaErrors, installErrorHandling } from './http/error-handler.j
 import { adminRoutes } from './http/routes/admin.js';
 import { contentRoutes } from './http/routes/content.js';
 import { deletionRoutes } from './http/routes/deletion.js';
+import { EXPORT_BASE, exportRoutes } from './http/routes/export.js';
 import { interactionRoutes } from './http/routes/interactions.js';
 import { tokenRoutes } from './http/routes/token.js';
 import { ContentItem, ErrorBody, Interaction, LegalHoldBody } from './http/schemas.js';
@@ -96,6 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: API_BASE },
   );
+  await app.register(exportRoutes(deps.services), { prefix: EXPORT_BASE });
 
   if (deps.console) await app.register(consoleRoutes(deps.console));
 

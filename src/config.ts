@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import { decodeSealingKey } from './secrets/sealed-box.js';
 
 // The only reader of process.env. loadConfig is pure: env in, frozen Config out, or one ConfigError
 // that lists every problem at once.
@@ -47,6 +48,9 @@ export interface Config {
   nodes: { timeoutMs: number };
   /** The web console at /console (src/http/console.ts). */
   console: ConsoleConfig;
+  /** The key that seals stored secrets (ICS_SECRETS_KEY); undefined: `<data dir>/secrets.key`. */
+  secrets: { key: string | undefined };
+  export: ExportConfig;
   logLevel: string;
   /** Test-only fault injection points (ICS_TEST_FAULTS); never set in production. */
   testFaults: string | undefined;
@@ -62,6 +66,20 @@ export interface ConsoleConfig {
 
 export const DEFAULT_CONSOLE_OIDC_SCOPE =
   'openid interaction-content:read interaction-content:delete interaction-content:admin';
+
+/** The Interaction Content Export API (src/export/). */
+export interface ExportConfig {
+  /** Files in flight at once per export job. */
+  concurrency: number;
+  /** Interactions per checkpoint. */
+  batchSize: number;
+  /** How often a recurring export runs. */
+  intervalMs: number;
+  /** How old content must be before a recurring export takes it (see docs/export.md). */
+  settleMs: number;
+  /** Origins a storage item's custom endpoint may name; undefined: any. [] = AWS only. */
+  allowedEndpoints: string[] | undefined;
+}
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -145,6 +163,17 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
 
   const oidc = parseOidc(env, problems);
   const consoleConfig = parseConsole(env, oidc, problems);
+
+  const secretsKey = env.ICS_SECRETS_KEY || undefined;
+  if (secretsKey !== undefined && !decodeSealingKey(secretsKey))
+    problems.push('ICS_SECRETS_KEY must be 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)');
+  const exportConfig: ExportConfig = {
+    concurrency: int('ICS_EXPORT_CONCURRENCY', 4, 1, 64),
+    batchSize: int('ICS_EXPORT_BATCH_SIZE', 100, 1, 1000),
+    intervalMs: int('ICS_EXPORT_INTERVAL_SECONDS', 3600, 1, 86400 * 7) * 1000,
+    settleMs: int('ICS_EXPORT_SETTLE_SECONDS', 600, 0, 86400 * 7) * 1000,
+    allowedEndpoints: parseEndpoints(env.ICS_EXPORT_ENDPOINTS, problems),
+  };
   const logLevel = str('ICS_LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(
@@ -162,6 +191,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     auth: { tokenTtlSeconds, tokenSecret, oidc },
     nodes: { timeoutMs: nodeTimeoutSeconds * 1000 },
     console: consoleConfig,
+    secrets: { key: secretsKey },
+    export: exportConfig,
     logLevel,
     testFaults: env.ICS_TEST_FAULTS || undefined,
   });
@@ -275,6 +306,26 @@ function parseConsole(env: Env, oidc: OidcConfig | undefined, problems: string[]
   }
   const oidcScope = env.ICS_CONSOLE_OIDC_SCOPE?.trim() || DEFAULT_CONSOLE_OIDC_SCOPE;
   return { enabled: raw !== 'off', oidcClientId: oidc ? oidcClientId : undefined, oidcScope };
+}
+
+/** ICS_EXPORT_ENDPOINTS: `any` (default), `none` (AWS only), or a comma-separated list of origins. */
+function parseEndpoints(raw: string | undefined, problems: string[]): string[] | undefined {
+  const text = raw?.trim();
+  if (!text || text === 'any') return undefined;
+  if (text === 'none') return [];
+  const origins: string[] = [];
+  for (const part of text.split(',').map((p) => p.trim())) {
+    try {
+      const url = new URL(part);
+      if (!/^https?:$/.test(url.protocol)) throw new Error('not http(s)');
+      origins.push(url.origin);
+    } catch {
+      problems.push(
+        `ICS_EXPORT_ENDPOINTS must be any, none, or http(s) origins separated by commas (got '${part}')`,
+      );
+    }
+  }
+  return origins;
 }
 
 function redact(url: string) {

@@ -16,6 +16,12 @@ import { HoldService } from './core/hold-service.js';
 import { InteractionService } from './core/interaction-service.js';
 import { Purger, type PurgerLogger } from './core/purger.js';
 import { KyselyOutbox } from './events/outbox.js';
+import { Destinations } from './export/destinations.js';
+import { batchExportJob, recurringExportJob } from './export/export-jobs.js';
+import { ExportService } from './export/export-service.js';
+import { InteractionExporter } from './export/exporter.js';
+import { KyselyExportStore } from './export/kysely-export-store.js';
+import { S3ExportTarget } from './export/s3-export-target.js';
 import { consoleOptions } from './http/console.js';
 import type { JobStore } from './jobs/job-store.js';
 import { KyselyJobStore } from './jobs/kysely-job-store.js';
@@ -27,6 +33,7 @@ import type { NodeRole } from './jobs/types.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { openMetadataStore } from './metadata/open-metadata-store.js';
 import { sqlHandle } from './metadata/sql-handle.js';
+import { openSealedBox } from './secrets/sealed-box.js';
 
 export interface Deps extends AppDeps {
   config: Config;
@@ -68,6 +75,29 @@ export async function createDeps(
     registry.start();
     const runner = new JobRunner({ jobs, node: registry, log });
     runner.register(purgeJob({ purger, blobs: b }, { intervalMs: 5000 }));
+    const sealed = await openSealedBox({ configuredKey: config.secrets.key, dataDir: config.dataDir });
+    if (sealed.source === 'file' && config.database.kind === 'postgres')
+      log.warn(
+        { keyId: sealed.box.keyId },
+        "ICS_SECRETS_KEY is not set: secrets are sealed with this node's own key file; give every node the same ICS_SECRETS_KEY",
+      );
+    const exportStore = new KyselyExportStore(sqlHandle(store));
+    const destinations = new Destinations({ exports: exportStore, box: sealed.box });
+    const targets = (dest: ConstructorParameters<typeof S3ExportTarget>[0]) =>
+      new S3ExportTarget(dest, { sockets: config.export.concurrency + 2 });
+    const exportJobs = {
+      store,
+      exports: exportStore,
+      destinations,
+      targets,
+      exporter: new InteractionExporter(
+        { blobs: b, store, faults },
+        { concurrency: config.export.concurrency },
+      ),
+      faults,
+    };
+    runner.register(batchExportJob(exportJobs, config.export));
+    runner.register(recurringExportJob(exportJobs, config.export));
     const issuer = new TokenIssuer({ secret, ttlSeconds: config.auth.tokenTtlSeconds });
     const verifier = new TokenVerifier({
       secret,
@@ -97,6 +127,10 @@ export async function createDeps(
       }),
       holds: new HoldService({ store, events }),
       audit: new AuditService({ store }),
+      exports: new ExportService(
+        { exports: exportStore, destinations, jobs, targets, poke: () => runner.poke() },
+        { allowedEndpoints: config.export.allowedEndpoints },
+      ),
     };
     return {
       config,

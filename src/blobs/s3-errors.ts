@@ -42,7 +42,7 @@ const NETWORK_CODES = new Set([
   'RequestTimeout',
 ]);
 
-interface SdkLikeError {
+export interface SdkLikeError {
   name?: string;
   code?: string;
   message?: string;
@@ -97,7 +97,7 @@ export function translateS3Error(err: unknown, ctx: S3ErrorContext): unknown {
 }
 
 /** Node reports a refused connection as `code`, and under happy eyeballs inside AggregateError.errors. */
-function networkCode(e: SdkLikeError, depth = 0): string | undefined {
+export function networkCode(e: SdkLikeError, depth = 0): string | undefined {
   if (depth > 3) return undefined;
   for (const candidate of [e.code, e.name]) {
     if (candidate && NETWORK_CODES.has(candidate)) return candidate;

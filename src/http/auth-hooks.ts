@@ -12,6 +12,11 @@ declare module 'fastify' {
     scope?: Scope;
     /** JSON routes check the VCC version in Accept; the download route serves whatever it says. */
     versioned?: boolean;
+    /**
+     * The versions a versioned route takes, when they are not the Interaction Content API's 2 and 3
+     * (the Export API's routes take 1). Such routes leave request.apiVersion unset.
+     */
+    acceptVersions?: readonly number[];
   }
 }
 
@@ -21,18 +26,24 @@ export interface TokenVerifierLike {
   cached?(authorization: string | undefined): Actor | undefined;
 }
 
-const VERSION = /application\/vnd\.newvoicemedia\.v([23])\+json/gi;
+const VERSION = /application\/vnd\.newvoicemedia\.v(\d{1,3})\+json/gi;
 
-export const INVALID_VERSION =
-  "Invalid api-version! Valid values: 'application/vnd.newvoicemedia.v2+json', 'application/vnd.newvoicemedia.v3+json'";
+/** VCC's message for a missing or unsupported version, listing the valid ones. */
+export const invalidVersionMessage = (versions: readonly number[]) =>
+  `Invalid api-version! Valid values: ${versions.map((v) => `'application/vnd.newvoicemedia.v${v}+json'`).join(', ')}`;
 
-/** The highest supported version the Accept header names, or undefined. */
-export function acceptedVersion(accept: string | undefined): 2 | 3 | undefined {
+export const INVALID_VERSION = invalidVersionMessage([2, 3]);
+
+/** The highest of `versions` (default: 2 and 3) that the Accept header names, or undefined. */
+export function acceptedVersion<V extends number = 2 | 3>(
+  accept: string | undefined,
+  versions: readonly V[] = [2, 3] as unknown as V[],
+): V | undefined {
   if (!accept) return undefined;
-  let best: 2 | 3 | undefined;
+  let best: V | undefined;
   for (const m of accept.matchAll(VERSION)) {
-    const v = Number(m[1]) as 2 | 3;
-    if (best === undefined || v > best) best = v;
+    const v = Number(m[1]) as V;
+    if (versions.includes(v) && (best === undefined || v > best)) best = v;
   }
   return best;
 }
@@ -62,7 +73,14 @@ export function authenticate(verifier: TokenVerifierLike) {
 
 /** preValidation: the VCC version rule for JSON routes. */
 export function checkVersion(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
-  if (!request.routeOptions.config.versioned) return done();
+  const config = request.routeOptions.config;
+  if (!config.versioned) return done();
+  if (config.acceptVersions) {
+    const ok = acceptedVersion(request.headers.accept, config.acceptVersions) !== undefined;
+    return done(
+      ok ? undefined : badRequest(invalidVersionMessage(config.acceptVersions), 'invalid_api_version'),
+    );
+  }
   const version = acceptedVersion(request.headers.accept);
   if (!version) return done(badRequest(INVALID_VERSION, 'invalid_api_version'));
   request.apiVersion = version;

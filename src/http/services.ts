@@ -4,6 +4,7 @@ import type { RequestContext } from '../core/context.js';
 import type { DeletionService } from '../core/deletion-service.js';
 import type { HoldService } from '../core/hold-service.js';
 import type { InteractionService } from '../core/interaction-service.js';
+import type { ExportService } from '../export/export-service.js';
 
 /** The use-cases the routes call; each route calls one. */
 export interface AppServices {
@@ -12,6 +13,7 @@ export interface AppServices {
   deletion: DeletionService;
   holds: HoldService;
   audit: AuditService;
+  exports: ExportService;
 }
 
 declare module 'fastify' {

@@ -70,6 +70,17 @@ export interface JobStore {
     limit: number;
     before?: { createdAt: number; id: string };
   }): Promise<JobRecord[]>;
+  /**
+   * One page of an account's jobs of these kinds (and, when given, statuses), newest first by
+   * (createdAt, id), by offset for APIs with page numbers; with the total of such jobs.
+   */
+  pageJobs(opts: {
+    account: string;
+    kinds: readonly string[];
+    statuses?: readonly JobStatus[];
+    limit: number;
+    offset: number;
+  }): Promise<{ jobs: JobRecord[]; total: number }>;
   /** Jobs of any account in these statuses (for `ics jobs list`), newest first. */
   listAllJobs(opts: { statuses?: readonly JobStatus[]; kind?: string; limit: number }): Promise<JobRecord[]>;
   /** The earliest runAt of a claimable job of these kinds, or undefined when there is none. */

@@ -166,6 +166,32 @@ export class KyselyJobStore implements JobStore {
     });
   }
 
+  pageJobs(opts: {
+    account: string;
+    kinds: readonly string[];
+    statuses?: readonly JobStatus[];
+    limit: number;
+    offset: number;
+  }): Promise<{ jobs: JobRecord[]; total: number }> {
+    return this.sql.read(async (db) => {
+      if (opts.kinds.length === 0) return { jobs: [], total: 0 };
+      let q = db
+        .selectFrom('jobs')
+        .where('account', '=', opts.account)
+        .where('kind', 'in', [...opts.kinds]);
+      if (opts.statuses) q = q.where('status', 'in', [...opts.statuses]);
+      const rows = await q
+        .selectAll()
+        .orderBy('created_ms', 'desc')
+        .orderBy('id', 'desc')
+        .limit(opts.limit)
+        .offset(opts.offset)
+        .execute();
+      const count = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return { jobs: rows.map(toJob), total: Number(count.n) };
+    });
+  }
+
   listAllJobs(opts: { statuses?: readonly JobStatus[]; kind?: string; limit: number }): Promise<JobRecord[]> {
     return this.sql.read(async (db) => {
       let q = db.selectFrom('jobs').selectAll();

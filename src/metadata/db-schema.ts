@@ -191,6 +191,24 @@ export interface OutboxRow {
   data: string;
 }
 
+export interface ExportStorageRow {
+  account: string;
+  id: string;
+  name: string;
+  provider: string;
+  bucket: string;
+  region: string;
+  endpoint: string | null;
+  force_path_style: number;
+  /** '' or ending in '/'. */
+  prefix: string;
+  /** The access key id's last four characters, for lists; the key itself is sealed. */
+  access_key_hint: string | null;
+  /** secrets/sealed-box.ts: the JSON of the credentials, sealed. */
+  sealed_credentials: string;
+  created_ms: number;
+}
+
 export interface Database {
   interactions: InteractionRow;
   interaction_agents: InteractionAgentRow;
@@ -204,6 +222,7 @@ export interface Database {
   nodes: NodeRow;
   jobs: JobRow;
   outbox: OutboxRow;
+  export_storage: ExportStorageRow;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

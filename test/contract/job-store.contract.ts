@@ -136,6 +136,37 @@ export function describeJobStore(
       );
     });
 
+    test('pageJobs: several kinds, newest first, by offset, with the total; statuses filter', async () => {
+      const account = newAccount();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const kind = i % 2 === 0 ? 'export-a' : 'export-b';
+        ids.push((await jobs.createJob({ account, kind, payload: { i } }, T0 + i)).job.id);
+      }
+      await jobs.createJob({ account, kind: 'unrelated', payload: {} }, T0 + 10);
+      await jobs.createJob({ account: newAccount(), kind: 'export-a', payload: {} }, T0 + 11);
+      const kinds = ['export-a', 'export-b'];
+      const first = await jobs.pageJobs({ account, kinds, limit: 2, offset: 0 });
+      assert.equal(first.total, 5);
+      assert.deepEqual(
+        first.jobs.map((j) => j.id),
+        [ids[4], ids[3]],
+      );
+      const last = await jobs.pageJobs({ account, kinds, limit: 2, offset: 4 });
+      assert.deepEqual(
+        last.jobs.map((j) => j.id),
+        [ids[0]],
+      );
+      assert.equal((await jobs.pageJobs({ account, kinds, limit: 2, offset: 6 })).jobs.length, 0);
+      await jobs.requestCancel(account, ids[1], T0 + 20);
+      const active = await jobs.pageJobs({ account, kinds, statuses: ['queued'], limit: 10, offset: 0 });
+      assert.equal(active.total, 4);
+      assert.ok(!active.jobs.some((j) => j.id === ids[1]));
+      assert.deepEqual(await jobs.pageJobs({ account, kinds: [], limit: 10, offset: 0 }), {
+        jobs: [],
+        total: 0,
+      });
+    });
     test('claims: due, unleased, one kind; fenced saves; finish; leases expire; waiting stays waiting', async () => {
       const account = newAccount();
       const kind = `k-${account}`;
