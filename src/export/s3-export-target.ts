@@ -12,6 +12,7 @@ import type { ExportDestination } from './types.js';
 const MULTIPART_ABOVE = 64 * 1024 * 1024;
 const PART_SIZE = 16 * 1024 * 1024;
 export const TEST_OBJECT = '.ics-write-test';
+const SILENT = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /** An export target on S3 or an S3-compatible store, with the storage item's own credentials. */
 export class S3ExportTarget implements ExportTarget {
@@ -37,6 +38,9 @@ export class S3ExportTarget implements ExportTarget {
       // As in S3BlobStore: S3-compatible servers may reject the SDK's default CRC32 checksums.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // Without a logger the SDK warns on the console when a streamed PUT fails; the exporter
+      // records its failures itself.
+      logger: SILENT,
       // Bodies come from ICS's own storage, never from a slow client: a minute of silence is a fault.
       requestHandler: {
         httpAgent: this.#agents.http,

@@ -6,6 +6,7 @@ import type { AppServices } from '../services.js';
 import {
   BatchBody,
   JobsPage,
+  JobView,
   JobsQuery,
   jobView,
   NewStorageBody,
@@ -30,6 +31,7 @@ export const exportRoutes =
   (services: AppServices): FastifyPluginAsyncTypebox =>
   async (app) => {
     app.addSchema(StorageView);
+    app.addSchema(JobView);
 
     for (const [path, hide] of [
       ['/interactions/external-storage', false],
