@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { downloadFigures } from './figures/download.js';
+import { exportFigure } from './figures/export.js';
 import { importFigure } from './figures/import.js';
 import { largeUploadRows } from './figures/large-upload.js';
 import { metadataFigure } from './figures/metadata.js';
@@ -20,7 +21,7 @@ import { seedDataset } from './seed-dataset.js';
 // Every figure is measured side by side with its yardstick in the same run, in interleaved rounds,
 // and reported as medians and ratios. Results: the tables on stdout and bench/.work/results.json.
 
-const GROUPS = ['metadata', 'search', 'download', 'small-files', 'large-upload', 'import'] as const;
+const GROUPS = ['metadata', 'search', 'download', 'small-files', 'large-upload', 'import', 'export'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -118,6 +119,7 @@ try {
     }
     if (deleteFigure) figures.push(deleteFigure);
     if (only.has('import')) figures.push(await importFigure(ctx, ics));
+    if (only.has('export')) figures.push(await exportFigure(ctx, ics));
   });
 } finally {
   if (!values.keep) rmSync(workDir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { Destinations } from './destinations.js';
 import type { ExportStore } from './export-store.js';
 import { type ExportTarget, TargetRejectedError } from './export-target.js';
-import type { ExportEntry, InteractionExporter, PageResult } from './exporter.js';
+import { type ExportEntry, type InteractionExporter, type PageResult, SkipProbe } from './exporter.js';
 import {
   type BatchState,
   EXPORT_BATCH,
@@ -58,6 +58,7 @@ export function batchExportJob(
         const account = ctx.job.account;
         let state: BatchState = ctx.job.state ?? {};
         let progress = startProgress(ctx);
+        const probe = new SkipProbe();
         const direction = p.filters.initialDirection.length === 1 ? p.filters.initialDirection[0] : undefined;
         for (;;) {
           ctx.throwIfStopped();
@@ -71,7 +72,7 @@ export function batchExportJob(
           });
           if (page.length === 0) break;
           const entries = page.flatMap((i) => entry(i, i.content, p.filters));
-          const result = await deps.exporter.exportPage(target, entries, ctx.signal);
+          const result = await deps.exporter.exportPage(target, entries, ctx.signal, probe);
           progress = add(progress, result);
           const last = page[page.length - 1];
           state = { after: { start: last.start, guid: last.guid }, failures: keep(state.failures, result) };
@@ -108,6 +109,7 @@ export function recurringExportJob(
         if (state.to === undefined) state = { ...state, to: Math.max(state.from, startedAt - opts.settleMs) };
         const to = state.to as number;
         let progress = startProgress(ctx);
+        const probe = new SkipProbe();
         for (;;) {
           ctx.throwIfStopped();
           const changed = await deps.exports.listChangedContent({
@@ -139,7 +141,7 @@ export function recurringExportJob(
                 ),
               );
           }
-          const result = await deps.exporter.exportPage(target, entries, ctx.signal);
+          const result = await deps.exporter.exportPage(target, entries, ctx.signal, probe);
           progress = add(progress, result);
           const last = changed[changed.length - 1];
           state = { ...state, after: last, failures: keep(state.failures, result) };

@@ -47,12 +47,13 @@ const S3rver = createRequire(import.meta.url)('s3rver') as new (
   options: Record<string, unknown>,
 ) => S3rverInstance;
 
-export async function startS3(): Promise<TestS3> {
+/** `port` and `bucket` for a server in its own process (the export bench's target). */
+export async function startS3(opts: { port?: number; bucket?: string } = {}): Promise<TestS3> {
   const directory = await mkdtemp(join(tmpdir(), 'ics-s3rver-'));
-  const bucket = `ics-test-${randomUUID().slice(0, 8)}`;
+  const bucket = opts.bucket ?? `ics-test-${randomUUID().slice(0, 8)}`;
   const server = new S3rver({
     address: '127.0.0.1',
-    port: 0,
+    port: opts.port ?? 0,
     silent: true,
     directory,
     configureBuckets: [{ name: bucket }],

@@ -6,8 +6,8 @@ import type { AppServices } from '../services.js';
 import {
   BatchBody,
   JobsPage,
-  JobView,
   JobsQuery,
+  JobView,
   jobView,
   NewStorageBody,
   RecurringBody,
