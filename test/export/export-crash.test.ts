@@ -8,7 +8,6 @@ import { Api, dataDirFor, serve, waitFor, wav } from '../deletion/helpers.js';
 import { startS3 } from '../helpers/s3.js';
 import { getObject, type JobWire, listBucket, storageBody, V1, X } from './helpers.js';
 
-const FILES_PER = 2;
 const INTERACTIONS = 12;
 const BATCH = 3; // interactions per checkpoint: 6 files
 
