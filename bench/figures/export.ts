@@ -151,7 +151,7 @@ export async function exportFigure(ctx: BenchContext, ics: IcsServer): Promise<F
           ics: icsMBs,
           yardstick: sdkMBs,
           min: 0.7,
-          note: 'ICS: from POST schedule-batch-export until the jobs list shows Completed (a HEAD, a SHA-256 check and an interaction.json per file included)',
+          note: 'ICS: from POST schedule-batch-export until the jobs list shows Completed (SHA-256 check and an interaction.json per file, HEADs until 8 files in a row are missing, included)',
         }),
       ],
       notes: [`s3rver in its own process on 127.0.0.1; ICS_EXPORT_CONCURRENCY=${CONCURRENCY} (the default)`],
