@@ -46,6 +46,8 @@ export interface Deps extends AppDeps {
   node: NodeRegistry;
   /** The job runner, with every handler registered; startServer starts it after recovery. */
   runner: JobRunner;
+  /** The key that seals stored secrets: its id, and whether it came from ICS_SECRETS_KEY or the data directory. */
+  secretsKey: { id: string; source: 'config' | 'file' };
   close(): Promise<void>;
 }
 
@@ -76,11 +78,6 @@ export async function createDeps(
     const runner = new JobRunner({ jobs, node: registry, log });
     runner.register(purgeJob({ purger, blobs: b }, { intervalMs: 5000 }));
     const sealed = await openSealedBox({ configuredKey: config.secrets.key, dataDir: config.dataDir });
-    if (sealed.source === 'file' && config.database.kind === 'postgres')
-      log.warn(
-        { keyId: sealed.box.keyId },
-        "ICS_SECRETS_KEY is not set: secrets are sealed with this node's own key file; give every node the same ICS_SECRETS_KEY",
-      );
     const exportStore = new KyselyExportStore(sqlHandle(store));
     const destinations = new Destinations({ exports: exportStore, box: sealed.box });
     const targets = (dest: ConstructorParameters<typeof S3ExportTarget>[0]) =>
@@ -141,6 +138,7 @@ export async function createDeps(
       jobs,
       node: registry,
       runner,
+      secretsKey: { id: sealed.box.keyId, source: sealed.source },
       services,
       verifier,
       grant: new ClientCredentialsGrant({ clients: store, issuer }),

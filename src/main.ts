@@ -33,6 +33,11 @@ export async function startServer(
     app = await buildApp(deps);
     for (const t of tightened)
       app.log.warn(t, 'tightened the mode of a data file: it was readable by others');
+    if (deps.secretsKey.source === 'file' && config.database.kind === 'postgres')
+      app.log.warn(
+        { keyId: deps.secretsKey.id },
+        "ICS_SECRETS_KEY is not set: stored secrets are sealed with this node's own key file; give every node the same ICS_SECRETS_KEY",
+      );
     await recover(deps, app, { embedded: lock !== undefined });
     await bootstrapClient(config, deps, app);
     await app.listen({ host: config.http.host, port: config.http.port });

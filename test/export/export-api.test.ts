@@ -517,3 +517,41 @@ describeBackends('export API', (backend) => {
     assert.equal((await waitForJob(app, bearer, jobId)).status, 'Cancelled');
   });
 });
+
+test('export routes: every one in the OpenAPI document with an operationId; ICS_EXPORT_ENDPOINTS limits custom endpoints', async (t) => {
+  const target = await startS3();
+  t.after(() => target.stop());
+  const app = await buildTestApp(t, { env: { ICS_EXPORT_ENDPOINTS: 'https://minio.example:9000' } });
+  const bearer = await app.token();
+  const doc = (await app.app.inject({ method: 'GET', url: '/interaction-content/openapi.json' })).json();
+  const ops = Object.entries(doc.paths as Record<string, Record<string, { operationId?: string }>>)
+    .filter(([path]) => path.startsWith('/interaction-content-export/'))
+    .flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([m]) => m !== 'head')
+        .map(([m, op]) => `${m} ${path} ${op.operationId}`),
+    )
+    .sort();
+  assert.deepEqual(ops, [
+    'delete /interaction-content-export/interactions/external-storage/{id} deleteExternalStorage',
+    'delete /interaction-content-export/interactions/jobs/{jobId} cancelExportJob',
+    'get /interaction-content-export/interactions/external-storage listExternalStorage',
+    'get /interaction-content-export/interactions/jobs listExportJobs',
+    'post /interaction-content-export/interactions/external-storage createExternalStorage',
+    'post /interaction-content-export/interactions/jobs/schedule-batch-export scheduleBatchExport',
+    'post /interaction-content-export/interactions/jobs/schedule-recurring-export scheduleRecurringExport',
+    'post /interaction-content-export/interactions/jobs/{jobId}/{action} changeExportJobStatus',
+  ]);
+  const refused = await exportApi(app, {
+    method: 'POST',
+    url: `${X}/external-storage`,
+    token: bearer,
+    body: storageBody(target),
+  });
+  assert.equal(refused.statusCode, 400);
+  assert.match(
+    refused.json().message,
+    /'credentials.endpoint': 'http:\/\/127.0.0.1:\d+' is not an endpoint this server may write to/,
+  );
+  assert.equal((await listBucket(target)).size, 0, 'not even the test write was tried');
+});
