@@ -12,6 +12,10 @@ import { beginImmediate } from './sqlite-dialect.js';
  * runs every pending migration in a single transaction; a concurrent caller waits for the lock, then
  * reads the migration table and finds nothing pending.
  *
+ * Unordered migrations are allowed: features land from parallel branches, each with its own reserved
+ * number, so a database may have a later-numbered migration before an earlier one arrives. Every
+ * migration only adds its own tables, columns and indexes, so the order between them does not matter.
+ *
  * SQLite: Kysely's SQLite migration lock is a no-op (it guards a single connection only), and the
  * Migrator's set-up (creating its own tables) runs outside its transaction. So the whole run,
  * set-up included, goes inside one BEGIN IMMEDIATE on the store's connection: a second process or
@@ -19,7 +23,13 @@ import { beginImmediate } from './sqlite-dialect.js';
  */
 export async function runMigrations(db: Kysely<Database>, dialect: Dialect): Promise<void> {
   if (dialect === 'postgres')
-    return check(await new Migrator({ db, provider: migrationProvider }).migrateToLatest());
+    return check(
+      await new Migrator({
+        db,
+        provider: migrationProvider,
+        allowUnorderedMigrations: true,
+      }).migrateToLatest(),
+    );
   await db.connection().execute(async (conn) => {
     await beginImmediate((statement) => sql.raw(statement).execute(conn));
     try {
@@ -29,6 +39,7 @@ export async function runMigrations(db: Kysely<Database>, dialect: Dialect): Pro
           db: conn,
           provider: migrationProvider,
           disableTransactions: true,
+          allowUnorderedMigrations: true,
         }).migrateToLatest(),
       );
       await sql`commit`.execute(conn);
