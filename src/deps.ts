@@ -99,9 +99,10 @@ export async function createDeps(
     const verifier = new TokenVerifier({
       secret,
       oidc: config.auth.oidc,
-      isClientActive: async (id) => {
+      maxLifetimeSeconds: config.auth.tokenTtlSeconds,
+      clientAccount: async (id) => {
         const c = await store.getClient(id);
-        return c !== undefined && c.revokedAt === null;
+        return c !== undefined && c.revokedAt === null ? c.account : undefined;
       },
     });
     const cursors = new CursorCodec(secret);

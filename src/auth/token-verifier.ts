@@ -26,10 +26,17 @@ export interface TokenVerifierOptions {
   /** Accept tokens from this external OpenID Connect issuer too. */
   oidc?: OidcConfig;
   /**
-   * Whether an own token's client may still act (false once revoked or gone). Answers are cached for
-   * `clientStatusTtlMs`, which is therefore how long a revocation takes to bite.
+   * The account of an own token's client while it may still act; undefined once revoked or gone.
+   * A token whose `account` claim is not its client's account is refused, so a key that signs
+   * tokens cannot by itself reach into other accounts through a real client id. Answers are cached
+   * for `clientStatusTtlMs`, which is therefore how long a revocation takes to bite.
    */
-  isClientActive?: (clientId: string) => Promise<boolean>;
+  clientAccount?: (clientId: string) => Promise<string | undefined>;
+  /**
+   * Longest lifetime (exp - iat) an own token may claim: the issuer's TTL. Longer ones are refused,
+   * as are own tokens without iat. Unset: no bound (tests of other rules).
+   */
+  maxLifetimeSeconds?: number;
   /** Epoch milliseconds; injectable for tests. */
   now?: () => number;
   /** Longest time a verified token is served from cache (never past its exp). Default 60 s. */
@@ -43,10 +50,13 @@ export interface TokenVerifierOptions {
 }
 
 interface ClientStatus {
-  answer: Promise<boolean>;
-  /** Set once the lookup has answered. */
-  active?: boolean;
+  answer: Promise<string | undefined>;
+  /** Set once the lookup has answered: the client's account, or null when it may not act. */
+  account?: string | null;
 }
+
+/** How far in the future an own token's iat may lie: clocks of nodes differ a little, not more. */
+export const IAT_SKEW_SECONDS = 60;
 
 interface Verified {
   actor: Actor;
@@ -59,13 +69,14 @@ interface Verified {
 /**
  * Turns an Authorization header into the Actor it authenticates, or throws the 401 invalid_token
  * AppError (with the real reason in `cause`, for logs only). Throws 503 `unavailable` when the
- * external issuer's keys cannot be fetched, and lets isClientActive's own errors through, so that an
+ * external issuer's keys cannot be fetched, and lets clientAccount's own errors through, so that an
  * outage is not reported to clients as a bad token.
  */
 export class TokenVerifier {
   readonly #key: Promise<webcrypto.CryptoKey>;
   readonly #oidc: { config: OidcConfig; jwks: RemoteJWKSet; tolerance: number } | undefined;
-  readonly #isClientActive: ((clientId: string) => Promise<boolean>) | undefined;
+  readonly #clientAccount: ((clientId: string) => Promise<string | undefined>) | undefined;
+  readonly #maxLifetime: number | undefined;
   readonly #now: () => number;
   readonly #cacheTtlMs: number;
   readonly #clientTtlMs: number;
@@ -85,7 +96,8 @@ export class TokenVerifier {
       jwks: createRemoteJWKSet(new URL(opts.oidc.jwksUrl), { [customFetch]: markedFetch }),
       tolerance: opts.oidcClockToleranceSeconds ?? 0,
     };
-    this.#isClientActive = opts.isClientActive;
+    this.#clientAccount = opts.clientAccount;
+    this.#maxLifetime = opts.maxLifetimeSeconds;
     this.#now = opts.now ?? Date.now;
     this.#cacheTtlMs = opts.cacheTtlMs ?? 60_000;
     this.#clientTtlMs = opts.clientStatusTtlMs ?? 5_000;
@@ -104,8 +116,8 @@ export class TokenVerifier {
     const now = this.#now();
     const hit = this.#tokens.get(token, now);
     if (hit === undefined) return undefined;
-    if (hit.checkClient && this.#isClientActive !== undefined) {
-      if (this.#clients.get(hit.actor.clientId, now)?.active !== true) return undefined;
+    if (hit.checkClient && this.#clientAccount !== undefined) {
+      if (this.#clients.get(hit.actor.clientId, now)?.account !== hit.actor.account) return undefined;
     }
     return hit.actor;
   }
@@ -117,11 +129,11 @@ export class TokenVerifier {
     const now = this.#now();
     const cached = this.#tokens.get(token, now);
     if (cached !== undefined) {
-      if (cached.checkClient) await this.#assertClientActive(cached.actor.clientId, now);
+      if (cached.checkClient) await this.#assertClientActive(cached.actor, now);
       return cached.actor;
     }
     const verified = await this.#verifyToken(token, now);
-    if (verified.checkClient) await this.#assertClientActive(verified.actor.clientId, now);
+    if (verified.checkClient) await this.#assertClientActive(verified.actor, now);
     // Cached until its exp at the latest, so the cache never extends a token's life.
     this.#tokens.set(token, verified, Math.min(verified.exp * 1000, now + this.#cacheTtlMs));
     return verified.actor;
@@ -148,13 +160,18 @@ export class TokenVerifier {
         issuer: TOKEN_ISSUER,
         audience: TOKEN_AUDIENCE,
         typ: TOKEN_TYPE,
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: ['exp', 'sub', 'iat'],
         currentDate: new Date(now),
       }));
     } catch (err) {
       throw refuse('own token failed verification', err);
     }
-    const { sub, client_id: clientId, account, scope } = payload;
+    const { sub, client_id: clientId, account, scope, iat, exp } = payload;
+    // jose has checked that both are numbers. A token minted with a stolen key tends to be long-lived
+    // or post-dated; the issuer never makes either.
+    if (iat! > Math.floor(now / 1000) + IAT_SKEW_SECONDS) throw refuse('iat lies in the future');
+    if (this.#maxLifetime !== undefined && exp! - iat! > this.#maxLifetime)
+      throw refuse(`lifetime ${exp! - iat!} s exceeds the configured ${this.#maxLifetime} s`);
     if (typeof clientId !== 'string' || clientId !== sub)
       throw refuse('client_id missing or not equal to sub');
     if (!isValidAccount(account)) throw refuse('account claim missing or malformed');
@@ -193,16 +210,17 @@ export class TokenVerifier {
     return { actor: actor(account, clientId, subject, scopes), exp: payload.exp!, checkClient: false };
   }
 
-  async #assertClientActive(clientId: string, now: number): Promise<void> {
-    if (this.#isClientActive === undefined) return;
+  async #assertClientActive(actor: Actor, now: number): Promise<void> {
+    if (this.#clientAccount === undefined) return;
+    const { clientId } = actor;
     let status = this.#clients.get(clientId, now);
     if (status === undefined) {
       // The pending lookup itself is cached, so a burst of requests makes one lookup, not many.
       const entry: ClientStatus = {
-        answer: this.#isClientActive(clientId).then(
-          (active) => {
-            entry.active = active;
-            return active;
+        answer: this.#clientAccount(clientId).then(
+          (account) => {
+            entry.account = account ?? null;
+            return account;
           },
           (err: unknown) => {
             this.#clients.delete(clientId);
@@ -213,7 +231,10 @@ export class TokenVerifier {
       status = entry;
       this.#clients.set(clientId, status, now + this.#clientTtlMs);
     }
-    if (!(await status.answer)) throw refuse(`client '${clientId}' is revoked or unknown`);
+    const account = await status.answer;
+    if (account === undefined) throw refuse(`client '${clientId}' is revoked or unknown`);
+    if (account !== actor.account)
+      throw refuse(`account claim '${actor.account}' is not client '${clientId}''s account`);
   }
 }
 

@@ -184,15 +184,15 @@ describe('TokenVerifier: cache and revocation', () => {
     const clock = manualClock();
     const clients: Record<string, { revoked: boolean }> = { ics_client1: { revoked: false } };
     let lookups = 0;
-    const isClientActive = async (id: string) => {
+    const clientAccount = async (id: string) => {
       lookups++;
-      return clients[id] !== undefined && !clients[id].revoked;
+      return clients[id] !== undefined && !clients[id].revoked ? 'acme' : undefined;
     };
     const issuer = new TokenIssuer({ secret: SECRET, ttlSeconds: 3600, now: clock.now });
     const verifier = new TokenVerifier({
       secret: SECRET,
       now: clock.now,
-      isClientActive,
+      clientAccount,
       clientStatusTtlMs: 5000,
     });
     const { accessToken } = await issuer.issue(request);
@@ -216,16 +216,47 @@ describe('TokenVerifier: cache and revocation', () => {
   test('a failing client lookup propagates (not a 401) and is retried next time', async () => {
     const clock = manualClock();
     let down = true;
-    const isClientActive = async () => {
+    const clientAccount = async () => {
       if (down) throw new Error('database unreachable');
-      return true;
+      return 'acme';
     };
     const issuer = new TokenIssuer({ secret: SECRET, ttlSeconds: 3600, now: clock.now });
-    const verifier = new TokenVerifier({ secret: SECRET, now: clock.now, isClientActive });
+    const verifier = new TokenVerifier({ secret: SECRET, now: clock.now, clientAccount });
     const header = `Bearer ${(await issuer.issue(request)).accessToken}`;
     await assert.rejects(verifier.verify(header), /database unreachable/);
     down = false;
     assert.equal((await verifier.verify(header)).account, 'acme');
+  });
+
+  test("an own token whose account is not its client's account is refused, cached or not", async () => {
+    // A holder of the signing key (say, a local user who read it) signs a token for a real client id
+    // of account acme, claiming account globex.
+    const clock = manualClock();
+    const verifier = new TokenVerifier({
+      secret: SECRET,
+      now: clock.now,
+      clientAccount: async (id) => (id === 'ics_client1' ? 'acme' : undefined),
+    });
+    const forged = handmadeToken(HEADER, claims(clock.now(), { account: 'globex' }), SECRET);
+    assert.match(await assertInvalidToken(verifier.verify(`Bearer ${forged}`)), /not client/);
+    const honest = `Bearer ${handmadeToken(HEADER, claims(clock.now()), SECRET)}`;
+    assert.equal((await verifier.verify(honest)).account, 'acme');
+    assert.equal(verifier.cached(`Bearer ${forged}`), undefined);
+    await assertInvalidToken(verifier.verify(`Bearer ${forged}`));
+  });
+
+  test('own tokens living longer than the TTL, or issued in the future, are refused', async () => {
+    const clock = manualClock();
+    const verifier = new TokenVerifier({ secret: SECRET, now: clock.now, maxLifetimeSeconds: 3600 });
+    const now = Math.floor(clock.now() / 1000);
+    const sign = (over: Record<string, unknown>) =>
+      `Bearer ${handmadeToken(HEADER, claims(clock.now(), over), SECRET)}`;
+    assert.equal((await verifier.verify(sign({ exp: now + 3600 }))).account, 'acme', 'exactly the TTL');
+    assert.match(await assertInvalidToken(verifier.verify(sign({ exp: now + 3601 }))), /lifetime/);
+    assert.match(await assertInvalidToken(verifier.verify(sign({ exp: now + 86400 * 365 }))), /lifetime/);
+    assert.equal((await verifier.verify(sign({ iat: now + 60 }))).account, 'acme', 'within the skew');
+    assert.match(await assertInvalidToken(verifier.verify(sign({ iat: now + 61 }))), /future/);
+    await assertInvalidToken(verifier.verify(sign({ iat: undefined })));
   });
 
   test('cached actors are shared but frozen', async () => {

@@ -79,13 +79,29 @@ describeBackends('authentication and authorisation', (backend) => {
     const otherKey = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
       .sign(new TextEncoder().encode('x'.repeat(40)));
-    const expired = await new SignJWT({ ...claims, exp: Math.floor(Date.now() / 1000) - 10 })
-      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
-      .sign(
-        new TextEncoder().encode(
-          await deps.store.getOrCreateSigningSecret('unused-unused-unused-unused-unused'),
-        ),
-      );
+    // Signed with the service's real key, as by someone who read it: each breaks one rule.
+    const realKey = new TextEncoder().encode(
+      await deps.store.getOrCreateSigningSecret('unused-unused-unused-unused-unused'),
+    );
+    const signed = (over: Record<string, unknown>) =>
+      new SignJWT({ ...claims, ...over }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(realKey);
+    const nowS = Math.floor(Date.now() / 1000);
+    const expired = await signed({ exp: nowS - 10 });
+    const otherAccount = await signed({ account: 'globex' });
+    const longLived = await signed({ iat: nowS, exp: nowS + 7201 });
+    const postDated = await signed({ iat: nowS + 3600, exp: nowS + 3600 + 60 });
+    const control = await signed({ jti: 'control' });
+    assert.equal(
+      (
+        await app.inject({
+          method: 'GET',
+          url: `/interaction-content/interactions/${GUID}`,
+          headers: { accept: V3, authorization: `Bearer ${control}` },
+        })
+      ).statusCode,
+      404,
+      'the control token signed the same way is accepted',
+    );
     const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, account: 'evil' })).toString('base64url')}.${good.split('.')[2]}`;
     const hmacNoneSig = `${header}.${payload}.${createHmac('sha256', 'k').update('x').digest('base64url')}`;
 
@@ -97,6 +113,9 @@ describeBackends('authentication and authorisation', (backend) => {
       `Bearer ${none}`,
       `Bearer ${otherKey}`,
       `Bearer ${expired}`,
+      `Bearer ${otherAccount}`,
+      `Bearer ${longLived}`,
+      `Bearer ${postDated}`,
       `Bearer ${tampered}`,
       `Bearer ${hmacNoneSig}`,
       'Bearer not.a.jwt',
