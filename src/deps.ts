@@ -1,6 +1,7 @@
 import type { FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './app.js';
 import { ClientCredentialsGrant } from './auth/client-credentials.js';
+import { resolveClientSecretKey, SecretHasher } from './auth/secrets.js';
 import { resolveSigningSecret } from './auth/signing-secret.js';
 import { TokenIssuer } from './auth/token-issuer.js';
 import { TokenVerifier } from './auth/token-verifier.js';
@@ -64,6 +65,7 @@ export async function createDeps(
     const b = await openBlobStore(config.blobs);
     blobs = b;
     const secret = await resolveSigningSecret(config.auth.tokenSecret, store);
+    const hasher = new SecretHasher(await resolveClientSecretKey(store));
     const faults = createFaults(config.testFaults);
     const log = opts.log ?? { warn() {}, info() {} };
     const purger = new Purger({ store, blobs: b, log, faults });
@@ -142,7 +144,7 @@ export async function createDeps(
       secretsKey: { id: sealed.box.keyId, source: sealed.source },
       services,
       verifier,
-      grant: new ClientCredentialsGrant({ clients: store, issuer }),
+      grant: new ClientCredentialsGrant({ clients: store, hasher, issuer }),
       logger: opts.logger,
       console: consoleOptions(config),
       ready: async () => {

@@ -2,7 +2,7 @@ import type { Scope } from '../core/types.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { ACCOUNT_RULE, isValidAccount } from './claims.js';
 import { parseScopes } from './scopes.js';
-import { generateClientId, generateClientSecret, hashSecret } from './secrets.js';
+import { generateClientId, generateClientSecret, resolveClientSecretKey, SecretHasher } from './secrets.js';
 
 export interface NewClientRequest {
   account: string;
@@ -22,12 +22,12 @@ export interface CreatedClient {
 }
 
 /**
- * Creates an API client with a fresh id and secret; only the secret's slow hash is stored. Throws an
+ * Creates an API client with a fresh id and secret; only the secret's keyed hash is stored. Throws an
  * Error with an operator-readable message when the account or the scopes are not valid, so a client
  * that could never obtain a usable token is not created.
  */
 export async function addClient(
-  store: Pick<MetadataStore, 'createClient'>,
+  store: Pick<MetadataStore, 'createClient' | 'getOrCreateClientSecretKey'>,
   req: NewClientRequest,
   now: () => number = Date.now,
 ): Promise<CreatedClient> {
@@ -44,7 +44,7 @@ export async function addClient(
     account: req.account,
     name,
     scopes: parsed.scopes,
-    secretHash: await hashSecret(clientSecret),
+    secretHash: new SecretHasher(await resolveClientSecretKey(store)).hash(clientSecret),
     createdAt,
     revokedAt: null,
   });

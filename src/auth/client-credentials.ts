@@ -2,7 +2,7 @@ import type { Scope } from '../core/types.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { parseBasic } from './http-credentials.js';
 import { parseScopes } from './scopes.js';
-import { generateClientSecret, hashSecret, verifySecret } from './secrets.js';
+import { generateClientSecret, type SecretHasher } from './secrets.js';
 import type { TokenIssuer } from './token-issuer.js';
 
 // The OAuth 2.0 client-credentials grant (RFC 6749 section 4.4) as a transport-free service: the
@@ -41,7 +41,8 @@ export type TokenResponse =
     };
 
 export interface ClientCredentialsDeps {
-  clients: Pick<MetadataStore, 'getClient'>;
+  clients: Pick<MetadataStore, 'getClient' | 'replaceClientSecretHash'>;
+  hasher: SecretHasher;
   issuer: Pick<TokenIssuer, 'issue'>;
 }
 
@@ -51,11 +52,12 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 export class ClientCredentialsGrant {
   readonly #deps: ClientCredentialsDeps;
   // A hash of a secret nobody knows: unknown client ids are verified against it so that they take as
-  // long as a wrong secret, and ids cannot be discovered by timing. Made once, on first need.
-  #dummyHash: Promise<string> | undefined;
+  // long as a wrong secret, and ids cannot be discovered by timing.
+  readonly #dummyHash: string;
 
   constructor(deps: ClientCredentialsDeps) {
     this.#deps = deps;
+    this.#dummyHash = deps.hasher.hash(generateClientSecret());
   }
 
   async handle(req: TokenRequest): Promise<TokenResponse> {
@@ -70,11 +72,20 @@ export class ClientCredentialsGrant {
     const challenge = creds.basic ? { 'www-authenticate': 'Basic realm="ics"' } : undefined;
 
     const client = await this.#deps.clients.getClient(creds.clientId);
-    const matches = await verifySecret(creds.clientSecret, client?.secretHash ?? (await this.#dummy()));
+    const { matches, upgrade } = await this.#deps.hasher.verify(
+      creds.clientSecret,
+      client?.secretHash ?? this.#dummyHash,
+    );
     // One answer for unknown, revoked and wrong secret: which one it was is nobody's business.
     if (client === undefined || !matches || client.revokedAt !== null) {
       return fail(401, 'invalid_client', 'Client authentication failed', challenge);
     }
+    // A legacy scrypt hash becomes the fast form now that the secret is known to be right. If the
+    // write fails, the next successful use tries again; the token is issued either way.
+    if (upgrade !== undefined)
+      await this.#deps.clients
+        .replaceClientSecretHash(client.clientId, client.secretHash, upgrade)
+        .catch(() => undefined);
 
     let scopes: Scope[] = client.scopes;
     const requested = present(req.scope?.trim());
@@ -104,16 +115,6 @@ export class ClientCredentialsGrant {
       },
       headers: { ...NO_STORE },
     };
-  }
-
-  #dummy(): Promise<string> {
-    if (this.#dummyHash === undefined) {
-      this.#dummyHash = hashSecret(generateClientSecret());
-      this.#dummyHash.catch(() => {
-        this.#dummyHash = undefined;
-      });
-    }
-    return this.#dummyHash;
   }
 }
 

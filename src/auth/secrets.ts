@@ -1,8 +1,24 @@
-import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import type { MetadataStore } from '../metadata/metadata-store.js';
 
-// Client ids and secrets, and the slow salted hash that is all the database ever holds of a secret.
-// Encoding: `scrypt$<N>$<r>$<p>$<salt b64url>$<hash b64url>`. The parameters travel with each hash,
-// so the cost can be raised later without invalidating the secrets already stored.
+// Client ids and secrets, and the hash that is all the database ever holds of a secret.
+//
+// Every client secret is generated here: 256 random bits. Nobody can guess such a secret, so a
+// password KDF (scrypt, bcrypt, argon2) protects nothing that the entropy does not already protect,
+// and it costs tens of milliseconds of libuv's thread pool per token request, the same pool that
+// file reads use: a few dozen unauthenticated token requests a second once starved every download
+// (issue 9). Secrets are therefore stored as HMAC-SHA-256 under a server key:
+//
+//   `hmac-sha256$<mac b64url>`
+//
+// The key is its own random setting in the database (`settings.client_secret_key`, created by the
+// first node or CLI command that needs it, shared by all), not derived from the token-signing
+// secret, so that rotating ICS_TOKEN_SECRET does not invalidate every client. See docs/security.md.
+//
+// Older installations stored `scrypt$<N>$<r>$<p>$<salt b64url>$<hash b64url>`; such a hash is still
+// verified (scrypt, once) and replaced by the HMAC form on its next successful use.
+
+const HMAC_PREFIX = 'hmac-sha256$';
 
 /** Default cost: 2^15 x r=8 needs 32 MiB and takes tens of ms, slow for guessing, fine per token request. */
 export const DEFAULT_SCRYPT_COST = { N: 2 ** 15, r: 8, p: 1 } as const;
@@ -32,6 +48,52 @@ export function generateClientSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** Hashes and checks client secrets under one server key. Synchronous: an HMAC costs microseconds. */
+export class SecretHasher {
+  readonly #key: Uint8Array;
+
+  constructor(key: Uint8Array) {
+    if (key.length < 32) throw new RangeError('the client secret key must be at least 32 bytes');
+    this.#key = key;
+  }
+
+  hash(secret: string): string {
+    return `${HMAC_PREFIX}${this.#mac(secret).toString('base64url')}`;
+  }
+
+  /**
+   * Whether `secret` matches `encoded`, and, when it matched a legacy scrypt hash, the HMAC form to
+   * store in its place. Never throws on input: a malformed encoding is a mismatch.
+   */
+  async verify(secret: string, encoded: string): Promise<{ matches: boolean; upgrade?: string }> {
+    if (typeof encoded === 'string' && encoded.startsWith(HMAC_PREFIX)) {
+      const stored = Buffer.from(encoded.slice(HMAC_PREFIX.length), 'base64url');
+      const actual = this.#mac(secret);
+      return { matches: stored.length === actual.length && timingSafeEqual(stored, actual) };
+    }
+    if (!(await verifySecret(secret, encoded))) return { matches: false };
+    return { matches: true, upgrade: this.hash(secret) };
+  }
+
+  #mac(secret: string): Buffer {
+    return createHmac('sha256', this.#key).update(secret, 'utf8').digest();
+  }
+}
+
+/** The shared server key for client secrets, created once (first writer wins) in the metadata store. */
+export async function resolveClientSecretKey(
+  store: Pick<MetadataStore, 'getOrCreateClientSecretKey'>,
+): Promise<Uint8Array> {
+  const stored = await store.getOrCreateClientSecretKey(randomBytes(32).toString('base64url'));
+  const key = new TextEncoder().encode(stored);
+  if (key.length < 32) throw new Error('the stored client secret key is shorter than 32 bytes');
+  return key;
+}
+
+/**
+ * Legacy: the scrypt hash earlier versions stored. Kept to verify such hashes until they are
+ * upgraded, and for tests that make them.
+ */
 export async function hashSecret(secret: string, cost: ScryptCost = DEFAULT_SCRYPT_COST): Promise<string> {
   if (!validCost(cost)) throw new RangeError('invalid scrypt cost parameters');
   const salt = randomBytes(SALT_BYTES);
@@ -39,7 +101,10 @@ export async function hashSecret(secret: string, cost: ScryptCost = DEFAULT_SCRY
   return ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
 }
 
-/** True when `secret` matches; false for a wrong secret and for any malformed encoding (never throws on input). */
+/**
+ * Legacy scrypt check: true when `secret` matches; false for a wrong secret and for any malformed
+ * encoding (never throws on input).
+ */
 export async function verifySecret(secret: string, encoded: string): Promise<boolean> {
   const parsed = parseEncoded(encoded);
   if (!parsed) return false;

@@ -22,6 +22,7 @@ import { truncateWal } from './sqlite-dialect.js';
 import { atSeam, isUniqueViolation } from './store-errors.js';
 
 const SIGNING_SECRET = 'token_signing_secret';
+const CLIENT_SECRET_KEY = 'client_secret_key';
 
 /**
  * The one MetadataStore implementation, for SQLite and PostgreSQL alike; the few dialect differences
@@ -251,17 +252,37 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   getOrCreateSigningSecret(candidate: string): Promise<string> {
+    return this.#getOrCreateSetting(SIGNING_SECRET, candidate);
+  }
+
+  getOrCreateClientSecretKey(candidate: string): Promise<string> {
+    return this.#getOrCreateSetting(CLIENT_SECRET_KEY, candidate);
+  }
+
+  replaceClientSecretHash(clientId: string, from: string, to: string): Promise<boolean> {
+    return this.#write(async (db) => {
+      const res = await db
+        .updateTable('clients')
+        .set({ secret_hash: to })
+        .where('client_id', '=', clientId)
+        .where('secret_hash', '=', from)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) > 0;
+    });
+  }
+
+  #getOrCreateSetting(name: string, candidate: string): Promise<string> {
     return this.#write(async (db) => {
       // First writer wins: a racing node's insert is a no-op, and both then read the same row.
       await db
         .insertInto('settings')
-        .values({ name: SIGNING_SECRET, value: candidate })
+        .values({ name, value: candidate })
         .onConflict((oc) => oc.column('name').doNothing())
         .execute();
       const row = await db
         .selectFrom('settings')
         .select('value')
-        .where('name', '=', SIGNING_SECRET)
+        .where('name', '=', name)
         .executeTakeFirstOrThrow();
       return row.value;
     });

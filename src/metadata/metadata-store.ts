@@ -126,6 +126,11 @@ export interface MetadataStore extends MetadataReader {
   /** The client (revoked or not), or undefined. */
   getClient(clientId: string): Promise<ApiClient | undefined>;
   listClients(): Promise<ApiClient[]>;
+  /**
+   * Swaps the client's stored secret hash for `to` if it is still `from` (a hash upgraded on use);
+   * false when the client is gone or its hash changed meanwhile.
+   */
+  replaceClientSecretHash(clientId: string, from: string, to: string): Promise<boolean>;
   /** Marks it revoked; false when unknown or already revoked. */
   revokeClient(clientId: string, at: number): Promise<boolean>;
   countClients(): Promise<number>;
@@ -135,6 +140,8 @@ export interface MetadataStore extends MetadataReader {
    * returns the stored one (first writer wins).
    */
   getOrCreateSigningSecret(candidate: string): Promise<string>;
+  /** The key client secrets are hashed under (auth/secrets.ts); first writer wins, as above. */
+  getOrCreateClientSecretKey(candidate: string): Promise<string>;
 
   /** Throws StoreUnavailableError when the database cannot be reached. */
   ping(): Promise<void>;

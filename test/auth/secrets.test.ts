@@ -5,6 +5,7 @@ import {
   generateClientId,
   generateClientSecret,
   hashSecret,
+  SecretHasher,
   verifySecret,
 } from '../../src/auth/secrets.js';
 
@@ -23,7 +24,35 @@ describe('client ids and secrets', () => {
   });
 });
 
-describe('hashSecret / verifySecret', () => {
+describe('SecretHasher', () => {
+  const key = new TextEncoder().encode('a-server-key-of-at-least-32-bytes-here');
+  const hasher = new SecretHasher(key);
+
+  test('HMAC-SHA-256 under the key: deterministic, keyed, never the secret itself', async () => {
+    const secret = generateClientSecret();
+    const hash = hasher.hash(secret);
+    assert.match(hash, /^hmac-sha256\$[A-Za-z0-9_-]{43}$/);
+    assert.ok(!hash.includes(secret));
+    assert.equal(hasher.hash(secret), hash);
+    assert.notEqual(new SecretHasher(new TextEncoder().encode('b'.repeat(40))).hash(secret), hash);
+    assert.deepEqual(await hasher.verify(secret, hash), { matches: true });
+    assert.deepEqual(await hasher.verify(`${secret}x`, hash), { matches: false });
+    for (const bad of ['', 'hmac-sha256$', 'hmac-sha256$abc', `${hash}A`, 'plain', `md5$${hash.slice(12)}`])
+      assert.deepEqual(await hasher.verify(secret, bad), { matches: false }, bad);
+  });
+
+  test('a legacy scrypt hash verifies once and hands back its replacement', async () => {
+    const legacy = await hashSecret('pw', { N: 1024, r: 8, p: 1 });
+    assert.deepEqual(await hasher.verify('pw', legacy), { matches: true, upgrade: hasher.hash('pw') });
+    assert.deepEqual(await hasher.verify('PW', legacy), { matches: false });
+  });
+
+  test('refuses short keys', () => {
+    assert.throws(() => new SecretHasher(new Uint8Array(16)), RangeError);
+  });
+});
+
+describe('legacy hashSecret / verifySecret', () => {
   test('round trip with the default cost, self-describing encoding, fresh salt each time', async () => {
     const secret = generateClientSecret();
     const [a, b] = await Promise.all([hashSecret(secret), hashSecret(secret)]);

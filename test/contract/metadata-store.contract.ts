@@ -128,5 +128,30 @@ export function describeMetadataStore(
       );
       assert.ok(racing.every((s) => s === first));
     });
+
+    test('client secret key: the first writer wins, apart from the signing secret', async () => {
+      const first = await store.getOrCreateClientSecretKey('key-one-xxxxxxxxxxxxxxxxxxxxxxxxxxxxx');
+      assert.equal(first, 'key-one-xxxxxxxxxxxxxxxxxxxxxxxxxxxxx');
+      assert.equal(await store.getOrCreateClientSecretKey('key-two-xxxxxxxxxxxxxxxxxxxxxxxxxxxxx'), first);
+      assert.notEqual(await store.getOrCreateSigningSecret('secret-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'), first);
+    });
+
+    test('replaceClientSecretHash swaps only the hash it was given', async () => {
+      const c = {
+        clientId: `ics_rehash-${newAccount()}`,
+        account: newAccount(),
+        name: null,
+        scopes: ['interaction-content:read' as const],
+        secretHash: 'scrypt$old',
+        createdAt: T0,
+        revokedAt: null,
+      };
+      await store.createClient(c);
+      assert.equal(await store.replaceClientSecretHash(c.clientId, 'scrypt$other', 'hmac$new'), false);
+      assert.equal(await store.replaceClientSecretHash(c.clientId, 'scrypt$old', 'hmac$new'), true);
+      assert.equal((await store.getClient(c.clientId))?.secretHash, 'hmac$new');
+      assert.equal(await store.replaceClientSecretHash(c.clientId, 'scrypt$old', 'hmac$again'), false);
+      assert.equal(await store.replaceClientSecretHash('ics_nobody', 'a', 'b'), false);
+    });
   });
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addClient } from '../../src/auth/client-admin.js';
+import { generateClientSecret, hashSecret } from '../../src/auth/secrets.js';
 import { buildTestApp } from '../helpers/app.js';
 import { describeBackends } from '../helpers/backends.js';
 
@@ -105,5 +106,43 @@ describeBackends('POST /Auth/connect/token', (backend) => {
       client_secret: c.clientSecret,
     });
     assert.equal(res.statusCode, 401);
+  });
+
+  test('new clients store an HMAC; a stored scrypt hash becomes one on its first successful use', async (t) => {
+    const { app, deps } = await buildTestApp(t, { backend });
+    const fresh = await addClient(deps.store, { account: 'acme', scopes: 'interaction-content:read' });
+    assert.match((await deps.store.getClient(fresh.clientId))!.secretHash, /^hmac-sha256\$/);
+
+    // A client written by an earlier version: scrypt at the cost it used.
+    const secret = generateClientSecret();
+    const legacy = await hashSecret(secret);
+    await deps.store.createClient({
+      clientId: 'ics_legacy',
+      account: 'acme',
+      name: null,
+      scopes: ['interaction-content:read'],
+      secretHash: legacy,
+      createdAt: Date.now(),
+      revokedAt: null,
+    });
+    const post = (clientSecret: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/Auth/connect/token',
+        headers: FORM,
+        payload: form({
+          grant_type: 'client_credentials',
+          client_id: 'ics_legacy',
+          client_secret: clientSecret,
+        }),
+      });
+    assert.equal((await post('wrong')).statusCode, 401);
+    assert.equal((await deps.store.getClient('ics_legacy'))!.secretHash, legacy, 'a failure changes nothing');
+    assert.equal((await post(secret)).statusCode, 200);
+    const upgraded = (await deps.store.getClient('ics_legacy'))!.secretHash;
+    assert.match(upgraded, /^hmac-sha256\$[A-Za-z0-9_-]{43}$/);
+    assert.equal((await post(secret)).statusCode, 200, 'the secret still works against the new hash');
+    assert.equal((await post('wrong')).statusCode, 401);
+    assert.equal((await deps.store.getClient('ics_legacy'))!.secretHash, upgraded);
   });
 });
