@@ -6,6 +6,7 @@ import type { ClientCredentialsGrant } from './auth/client-credentials.js';
 import { authenticate, checkVersion, type TokenVerifierLike } from './http/auth-hooks.js';
 import { type ConsoleOptions, consoleRoutes } from './http/console.js';
 import { formatSchemaErrors, installErrorHandling } from './http/error-handler.js';
+import { type RateLimitOptions, registerRateLimits } from './http/rate-limits.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { contentRoutes } from './http/routes/content.js';
 import { deletionRoutes } from './http/routes/deletion.js';
@@ -24,6 +25,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
   /** The web console at /console; absent, it is not served. */
   console?: ConsoleOptions;
+  /** Token buckets per client and for the token endpoint; absent, nothing is limited. */
+  rateLimits?: RateLimitOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -86,7 +89,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
-  await app.register(tokenRoutes(deps.grant));
+  // After the auth hook (so buckets are per client) and before the routes (the plugin watches onRoute).
+  const tokenLimits = deps.rateLimits ? await registerRateLimits(app, deps.rateLimits) : undefined;
+  await app.register(tokenRoutes(deps.grant, tokenLimits));
   await app.register(
     async (api) => {
       await api.register(interactionRoutes(deps.services));

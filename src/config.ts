@@ -28,13 +28,45 @@ export interface OidcConfig {
   accountClaim: string;
 }
 
+/** A token bucket: `burst` requests at once, refilled at `perSecond`. */
+export interface BucketConfig {
+  perSecond: number;
+  burst: number;
+}
+
 export interface Config {
   http: { host: string; port: number };
+  /** All in milliseconds (see docs/security.md for what each one cuts). */
+  timeouts: {
+    /** Request line and headers must arrive within this. */
+    headersMs: number;
+    /** A request body that sends nothing for this long is aborted. */
+    bodyIdleMs: number;
+    /** Longest time to answer a request, except uploads and downloads, which stream. */
+    requestMs: number;
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveMs: number;
+    /** A connection on which nothing moves either way for this long is closed. */
+    idleMs: number;
+    /** On SIGTERM, requests in flight get this long to finish before they are cut. */
+    shutdownGraceMs: number;
+  };
+  /** undefined: rate limits are kept in this process's memory. */
+  redis: { url: string; keyPrefix: string } | undefined;
+  rateLimits: {
+    /** Every route, per client (authenticated) or per source address (public routes); undefined = off. */
+    perClient: BucketConfig | undefined;
+    /** The token endpoint, per client id asked for and per source address; undefined = off. */
+    tokenPerClientId: BucketConfig | undefined;
+    tokenPerAddress: BucketConfig | undefined;
+  };
   dataDir: string;
   database: DatabaseConfig;
   blobs: BlobConfig;
   limits: {
     maxUploadBytes: number;
+    /** Uploads one account may have in flight on one node; more get 429. */
+    maxConcurrentUploadsPerAccount: number;
     /** 0 = unlimited. */
     searchWindowMs: number;
   };
@@ -174,6 +206,35 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     settleMs: int('ICS_EXPORT_SETTLE_SECONDS', 600, 0, 86400 * 7) * 1000,
     allowedEndpoints: parseEndpoints(env.ICS_EXPORT_ENDPOINTS, problems),
   };
+  const seconds = (name: string, fallback: number) => int(name, fallback, 1, 86400) * 1000;
+  const timeouts = {
+    headersMs: seconds('ICS_HEADERS_TIMEOUT_SECONDS', 30),
+    bodyIdleMs: seconds('ICS_BODY_TIMEOUT_SECONDS', 60),
+    requestMs: seconds('ICS_REQUEST_TIMEOUT_SECONDS', 60),
+    keepAliveMs: seconds('ICS_KEEP_ALIVE_TIMEOUT_SECONDS', 72),
+    idleMs: seconds('ICS_IDLE_TIMEOUT_SECONDS', 120),
+    shutdownGraceMs: int('ICS_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600) * 1000,
+  };
+  const maxConcurrentUploadsPerAccount = int('ICS_MAX_CONCURRENT_UPLOADS', 32, 1, 100_000);
+
+  // 0 switches a limit off. Per-minute settings make buckets whose burst is the minute's allowance.
+  const bucket = (rate: number, burst: number) => (rate === 0 ? undefined : { perSecond: rate, burst });
+  const perMinute = (name: string, fallback: number) => {
+    const n = int(name, fallback, 0, 1_000_000);
+    return n === 0 ? undefined : { perSecond: n / 60, burst: n };
+  };
+  const rateLimits = {
+    perClient: bucket(
+      int('ICS_RATE_LIMIT_PER_SECOND', 100, 0, 1_000_000),
+      int('ICS_RATE_LIMIT_BURST', 200, 1, 10_000_000),
+    ),
+    tokenPerClientId: perMinute('ICS_TOKEN_RATE_LIMIT_PER_CLIENT', 20),
+    tokenPerAddress: perMinute('ICS_TOKEN_RATE_LIMIT_PER_ADDRESS', 300),
+  };
+  const redisUrl = env.ICS_REDIS_URL || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(redisUrl))
+    problems.push(`ICS_REDIS_URL must be a redis:// or rediss:// URL (got '${redact(redisUrl)}')`);
+  const keyPrefix = str('ICS_REDIS_KEY_PREFIX', 'ics:');
   const logLevel = str('ICS_LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(
@@ -184,10 +245,17 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze({
     http: { host, port },
+    timeouts,
+    redis: redisUrl === undefined ? undefined : { url: redisUrl, keyPrefix },
+    rateLimits,
     dataDir,
     database,
     blobs,
-    limits: { maxUploadBytes, searchWindowMs: searchWindowDays * 86_400_000 },
+    limits: {
+      maxUploadBytes,
+      maxConcurrentUploadsPerAccount,
+      searchWindowMs: searchWindowDays * 86_400_000,
+    },
     auth: { tokenTtlSeconds, tokenSecret, oidc },
     nodes: { timeoutMs: nodeTimeoutSeconds * 1000 },
     console: consoleConfig,
@@ -329,7 +397,7 @@ function parseEndpoints(raw: string | undefined, problems: string[]): string[] |
 }
 
 function redact(url: string) {
-  return url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
+  return url.replace(/\/\/([^:@/]*):[^@/]+@/, '//$1:***@');
 }
 
 function deepFreeze<T>(o: T): T {

@@ -35,6 +35,8 @@ import type { MetadataStore } from './metadata/metadata-store.js';
 import { openMetadataStore } from './metadata/open-metadata-store.js';
 import { sqlHandle } from './metadata/sql-handle.js';
 import { openSealedBox } from './secrets/sealed-box.js';
+import { openBucketStore } from './rate-limit/open-bucket-store.js';
+import type { BucketStore } from './rate-limit/token-bucket.js';
 
 export interface Deps extends AppDeps {
   config: Config;
@@ -60,6 +62,7 @@ export async function createDeps(
   const store = await openMetadataStore(config.database);
   let blobs: BlobStore | undefined;
   let node: NodeRegistry | undefined;
+  let buckets: BucketStore | undefined;
   try {
     await store.migrate();
     const b = await openBlobStore(config.blobs);
@@ -109,6 +112,8 @@ export async function createDeps(
     });
     const cursors = new CursorCodec(secret);
     const events = new KyselyOutbox();
+    const bucketStore = await openBucketStore(config.redis);
+    buckets = bucketStore;
     const services = {
       interactions: new InteractionService(
         { store, cursors },
@@ -147,6 +152,7 @@ export async function createDeps(
       grant: new ClientCredentialsGrant({ clients: store, hasher, issuer }),
       logger: opts.logger,
       console: consoleOptions(config),
+      rateLimits: { store: bucketStore, limits: config.rateLimits },
       ready: async () => {
         await Promise.all([store.ping(), b.ping()]);
       },
@@ -154,12 +160,14 @@ export async function createDeps(
         await runner.stop();
         await registry.stop().catch((err) => log.warn({ err }, 'could not mark this node stopped'));
         await purger.stop();
+        await bucketStore.close();
         await b.close();
         await store.close();
       },
     };
   } catch (err) {
     await node?.stop().catch(() => undefined);
+    await buckets?.close().catch(() => undefined);
     await blobs?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;

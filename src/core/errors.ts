@@ -89,6 +89,14 @@ export const batchInProgress = (retryAfterSeconds: number) =>
     headers: { 'retry-after': String(retryAfterSeconds) },
   });
 
+/** A token bucket ran dry; the rate-limit headers (Retry-After, RateLimit-*) are set beside it. */
+export const rateLimited = (retryAfterSeconds: number) =>
+  new AppError({
+    status: 429,
+    code: 'rate_limited',
+    message: `Too many requests; retry in ${retryAfterSeconds} s`,
+  });
+
 export const unavailable = (message: string, cause?: unknown) =>
   new AppError({ status: 503, code: 'unavailable', message, headers: { 'retry-after': '5' }, cause });
 

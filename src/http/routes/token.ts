@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ClientCredentialsGrant } from '../../auth/client-credentials.js';
+import type { TokenRateLimits } from '../rate-limits.js';
 import { TokenResponse } from '../schemas.js';
 
 const OAuthError = Type.Object({ error: Type.String(), error_description: Type.Optional(Type.String()) });
 
 /** POST /Auth/connect/token: the OAuth 2.0 client-credentials grant, form-encoded [VCC]. */
 export const tokenRoutes =
-  (grant: ClientCredentialsGrant): FastifyPluginAsyncTypebox =>
+  (grant: ClientCredentialsGrant, limits?: TokenRateLimits): FastifyPluginAsyncTypebox =>
   async (app) => {
     app.addContentTypeParser(
       'application/x-www-form-urlencoded',
@@ -20,6 +21,7 @@ export const tokenRoutes =
     app.post(
       '/Auth/connect/token',
       {
+        ...(limits && { config: limits.config, preHandler: limits.preHandler }),
         schema: {
           summary: 'Client-credentials token; client id and secret as form fields or HTTP Basic [VCC]',
           consumes: ['application/x-www-form-urlencoded'],
