@@ -3,10 +3,18 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ClientCredentialsGrant } from './auth/client-credentials.js';
+import type { Config } from './config.js';
 import { authenticate, checkVersion, type TokenVerifierLike } from './http/auth-hooks.js';
 import { type ConsoleOptions, consoleRoutes } from './http/console.js';
-import { formatSchemaErrors, installErrorHandling } from './http/error-handler.js';
+import {
+  clientErrorHandler,
+  formatSchemaErrors,
+  frameworkErrors,
+  installErrorHandling,
+} from './http/error-handler.js';
 import { type RateLimitOptions, registerRateLimits } from './http/rate-limits.js';
+import { installInFlight } from './http/in-flight.js';
+import { installBodyTimeout, serverTimeouts } from './http/timeouts.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { contentRoutes } from './http/routes/content.js';
 import { deletionRoutes } from './http/routes/deletion.js';
@@ -27,6 +35,8 @@ export interface AppDeps {
   console?: ConsoleOptions;
   /** Token buckets per client and for the token endpoint; absent, nothing is limited. */
   rateLimits?: RateLimitOptions;
+  /** Header, body, request, keep-alive and idle timeouts; absent, Node's and Fastify's defaults. */
+  timeouts?: Config['timeouts'];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -45,8 +55,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     schemaErrorFormatter: formatSchemaErrors,
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    ...(deps.timeouts && serverTimeouts(deps.timeouts)),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  installInFlight(app, deps.timeouts?.requestMs);
+  if (deps.timeouts) installBodyTimeout(app, deps.timeouts);
 
   // An empty body with a JSON Content-Type (some clients send one on DELETE) is no body, not an error.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -61,7 +76,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
+    // JSON answers are per caller and never to be sniffed; downloads set their own cache policy.
+    reply
+      .header('x-request-id', request.id)
+      .header('cache-control', 'no-store')
+      .header('x-content-type-options', 'nosniff');
     done();
   });
   app.addHook('onRequest', authenticate(deps.verifier));

@@ -121,7 +121,10 @@ export async function createDeps(
       ),
       content: new ContentService(
         { store, blobs: b, purger, faults, events, node: registry },
-        { maxUploadBytes: config.limits.maxUploadBytes },
+        {
+          maxUploadBytes: config.limits.maxUploadBytes,
+          maxConcurrentUploadsPerAccount: config.limits.maxConcurrentUploadsPerAccount,
+        },
       ),
       deletion: new DeletionService({
         store,
@@ -153,6 +156,7 @@ export async function createDeps(
       logger: opts.logger,
       console: consoleOptions(config),
       rateLimits: { store: bucketStore, limits: config.rateLimits },
+      timeouts: config.timeouts,
       ready: async () => {
         await Promise.all([store.ping(), b.ping()]);
       },

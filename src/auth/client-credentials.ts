@@ -9,6 +9,8 @@ import type { TokenIssuer } from './token-issuer.js';
 // route hands over the form fields and the Authorization header and sends back what comes out.
 
 export interface TokenRequest {
+  /** The body was not application/x-www-form-urlencoded (RFC 6749 section 4.4.2). */
+  notForm?: boolean;
   /** Form field grant_type. */
   grantType?: string;
   /** Form field scope: space-separated; absent or blank = every scope the client has. */
@@ -36,7 +38,8 @@ export type TokenResponse =
   | {
       ok: false;
       status: 400 | 401;
-      body: { error: TokenErrorCode; error_description?: string };
+      /** RFC 6749's `error` and `error_description`, and the same as the house `code` and `message`. */
+      body: { error: TokenErrorCode; error_description: string; code: TokenErrorCode; message: string };
       headers: Record<string, string>;
     };
 
@@ -61,6 +64,8 @@ export class ClientCredentialsGrant {
   }
 
   async handle(req: TokenRequest): Promise<TokenResponse> {
+    if (req.notForm)
+      return fail(400, 'invalid_request', 'The token request must be application/x-www-form-urlencoded');
     const grantType = present(req.grantType);
     if (grantType === undefined) return fail(400, 'invalid_request', 'grant_type is required');
     if (grantType !== 'client_credentials') {
@@ -174,7 +179,7 @@ function fail(
   return {
     ok: false,
     status,
-    body: { error, error_description: description },
+    body: { error, error_description: description, message: description, code: error },
     headers: { ...NO_STORE, ...extraHeaders },
   };
 }

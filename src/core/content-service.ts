@@ -11,6 +11,7 @@ import {
   legalHoldConflict,
   payloadTooLarge,
   unavailable,
+  tooManyUploads,
 } from './errors.js';
 import type { EventRecorder } from './events.js';
 import type { Faults } from './faults.js';
@@ -39,6 +40,9 @@ export interface UploadInput {
 const UPLOAD_INTENT_MS = 6 * 60 * 60 * 1000;
 
 export class ContentService {
+  /** Uploads in flight on this node, per account. */
+  readonly #uploading = new Map<string, number>();
+
   constructor(
     private readonly deps: {
       store: MetadataStore;
@@ -49,7 +53,7 @@ export class ContentService {
       /** This process's node: its upload intents name it, so only its death frees them. */
       node: { readonly id: string };
     },
-    private readonly opts: { maxUploadBytes: number },
+    private readonly opts: { maxUploadBytes: number; maxConcurrentUploadsPerAccount?: number },
   ) {}
 
   /** The content item a GET/HEAD addresses; 404 when it or its interaction is absent. */
@@ -73,6 +77,28 @@ export class ContentService {
    * orphan; a replaced item's old blob is queued in the same transaction that swaps the rows.
    */
   async upload(
+    ctx: RequestContext,
+    rawGuid: string,
+    rawKey: string,
+    input: UploadInput,
+  ): Promise<{ item: ContentRecord; created: boolean }> {
+    // Each upload holds a connection, a file or multipart upload and buffers for as long as its
+    // client sends: one account may not hold more than its share of them on a node.
+    const account = ctx.actor.account;
+    const running = this.#uploading.get(account) ?? 0;
+    const limit = this.opts.maxConcurrentUploadsPerAccount ?? Number.POSITIVE_INFINITY;
+    if (running >= limit) throw tooManyUploads(limit);
+    this.#uploading.set(account, running + 1);
+    try {
+      return await this.#upload(ctx, rawGuid, rawKey, input);
+    } finally {
+      const left = (this.#uploading.get(account) ?? 1) - 1;
+      if (left === 0) this.#uploading.delete(account);
+      else this.#uploading.set(account, left);
+    }
+  }
+
+  async #upload(
     ctx: RequestContext,
     rawGuid: string,
     rawKey: string,
@@ -205,10 +231,16 @@ function feed(source: Readable, sink: HashingStream): Promise<void> {
       sink.destroy(err);
       reject(err);
     };
-    source.once('error', fail);
+    // The request stream errs (ECONNRESET "aborted") or closes early only when the client went away
+    // or its connection was cut for silence: both are the same ordinary event.
+    const aborted = (cause?: Error) => {
+      const err = badRequest('The upload was aborted before its body ended', 'upload_aborted');
+      if (cause) err.cause = cause;
+      fail(err);
+    };
+    source.once('error', aborted);
     source.once('close', () => {
-      if (!source.readableEnded)
-        fail(badRequest('The upload was aborted before its body ended', 'upload_aborted'));
+      if (!source.readableEnded) aborted();
     });
     sink.once('error', reject);
     sink.once('finish', resolve);

@@ -97,6 +97,22 @@ export const rateLimited = (retryAfterSeconds: number) =>
     message: `Too many requests; retry in ${retryAfterSeconds} s`,
   });
 
+export const tooManyUploads = (limit: number) =>
+  new AppError({
+    status: 429,
+    code: 'too_many_uploads',
+    message: `This account already has ${limit} uploads in progress; retry when one has finished`,
+    headers: { 'retry-after': '1' },
+  });
+
+export const requestTimeout = () =>
+  new AppError({
+    status: 503,
+    code: 'request_timeout',
+    message: 'The request took too long to answer; try again shortly',
+    headers: { 'retry-after': '5' },
+  });
+
 export const unavailable = (message: string, cause?: unknown) =>
   new AppError({ status: 503, code: 'unavailable', message, headers: { 'retry-after': '5' }, cause });
 

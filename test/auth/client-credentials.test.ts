@@ -179,6 +179,8 @@ describe('client-credentials grant', () => {
       assert.deepEqual(viaForm.body, {
         error: 'invalid_client',
         error_description: 'Client authentication failed',
+        code: 'invalid_client',
+        message: 'Client authentication failed',
       });
     }
     assertError(

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { addClient } from '../../src/auth/client-admin.js';
 import { loadConfig } from '../../src/config.js';
@@ -51,12 +51,12 @@ export interface SeedOptions {
 /** A real app over a fresh data directory (SQLite + files by default); closes with the test. */
 export async function buildTestApp(
   t: { after(fn: () => Promise<void>): void },
-  opts: { env?: Record<string, string>; backend?: Backend } = {},
+  opts: { env?: Record<string, string>; backend?: Backend; logger?: FastifyServerOptions['logger'] } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ics-test-'));
   const backend = opts.backend ? await backendEnv(opts.backend) : { env: {}, cleanup: async () => {} };
   const config = loadConfig({ ICS_DATA_DIR: dataDir, ...backend.env, ...opts.env });
-  const deps = await createDeps(config);
+  const deps = await createDeps(config, { logger: opts.logger });
   const app = await buildApp(deps);
   await app.ready();
 

@@ -34,7 +34,7 @@ export const contentRoutes =
     };
 
     const download = {
-      config: { scope: 'interaction-content:read' as const },
+      config: { scope: 'interaction-content:read' as const, streams: true },
       schema: {
         summary: 'Download one content file; Range, If-None-Match and If-Range supported [VCC]',
         params: ContentParams,
@@ -85,7 +85,7 @@ export const contentRoutes =
       upload.withTypeProvider().put(
         '/interactions/:guid/content/:contentKey',
         {
-          config: { scope: 'interaction-content:write', versioned: true },
+          config: { scope: 'interaction-content:write', versioned: true, streams: true },
           schema: {
             summary: 'Upload or replace one content file; the raw body is the file [ext]',
             params: ContentParams,
@@ -96,6 +96,7 @@ export const contentRoutes =
               ...errors,
               409: errorRef,
               413: errorRef,
+              429: errorRef,
             },
           },
         },

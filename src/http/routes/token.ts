@@ -4,12 +4,23 @@ import type { ClientCredentialsGrant } from '../../auth/client-credentials.js';
 import type { TokenRateLimits } from '../rate-limits.js';
 import { TokenResponse } from '../schemas.js';
 
-const OAuthError = Type.Object({ error: Type.String(), error_description: Type.Optional(Type.String()) });
+const OAuthError = Type.Object({
+  error: Type.String(),
+  error_description: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
+  code: Type.Optional(Type.String()),
+});
+
+/** The body of a request that is not form-encoded: left unread, and refused as invalid_request. */
+const NOT_FORM = Object.freeze({});
 
 /** POST /Auth/connect/token: the OAuth 2.0 client-credentials grant, form-encoded [VCC]. */
 export const tokenRoutes =
   (grant: ClientCredentialsGrant, limits?: TokenRateLimits): FastifyPluginAsyncTypebox =>
   async (app) => {
+    // Only forms: a JSON (or any other) body is an OAuth invalid_request, not a 415 of Fastify's.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_req, _payload, done) => done(null, NOT_FORM));
     app.addContentTypeParser(
       'application/x-www-form-urlencoded',
       { parseAs: 'string', bodyLimit: 16 * 1024 },
@@ -37,6 +48,7 @@ export const tokenRoutes =
       async (request, reply) => {
         const form = request.body ?? {};
         const result = await grant.handle({
+          notForm: request.body === NOT_FORM,
           grantType: form.grant_type,
           scope: form.scope,
           clientId: form.client_id,
