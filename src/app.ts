@@ -12,9 +12,8 @@ import {
   frameworkErrors,
   installErrorHandling,
 } from './http/error-handler.js';
-import { type RateLimitOptions, registerRateLimits } from './http/rate-limits.js';
 import { installInFlight } from './http/in-flight.js';
-import { installBodyTimeout, serverTimeouts } from './http/timeouts.js';
+import { type RateLimitOptions, registerRateLimits } from './http/rate-limits.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { contentRoutes } from './http/routes/content.js';
 import { deletionRoutes } from './http/routes/deletion.js';
@@ -23,6 +22,7 @@ import { interactionRoutes } from './http/routes/interactions.js';
 import { tokenRoutes } from './http/routes/token.js';
 import { ContentItem, ErrorBody, Interaction, LegalHoldBody } from './http/schemas.js';
 import type { AppServices } from './http/services.js';
+import { installBodyTimeout, serverTimeouts } from './http/timeouts.js';
 
 export interface AppDeps {
   services: AppServices;
