@@ -1,28 +1,64 @@
+import type { InFlightRequest } from '../http/in-flight.js';
 import { startServer } from '../main.js';
 
+/**
+ * `ics serve`: runs until SIGTERM or SIGINT, then drains. New connections are refused at once and
+ * requests on kept-alive ones get 503; requests in flight have ICS_SHUTDOWN_GRACE_SECONDS to finish,
+ * after which they are cut (and named in the log). A second signal cuts at once. Exits 0 either way:
+ * a drained shutdown is the normal end of a server's life.
+ */
 export async function serveCommand(): Promise<number> {
   const server = await startServer(process.env);
-  server.app.log.info(`ICS listening on ${server.url}`);
-  await new Promise<void>((resolve) => {
+  const { app } = server;
+  const graceMs = server.deps.config.timeouts.shutdownGraceMs;
+  app.log.info(`ICS listening on ${server.url}`);
+  return new Promise<number>((resolve) => {
     let closing = false;
+    let cutTimer: NodeJS.Timeout | undefined;
+    const cut = (why: string) => {
+      if (cutTimer !== undefined) clearTimeout(cutTimer);
+      const running = app.inFlight.list();
+      if (running.length > 0)
+        app.log.warn(
+          { cut: running.map(describe) },
+          `${why}; cutting ${running.length} request(s) still running`,
+        );
+      app.server.closeAllConnections();
+    };
     const stop = (signal: string) => {
-      if (closing) return;
+      if (closing) return cut(`second ${signal}`);
       closing = true;
-      server.app.log.info({ signal }, 'shutting down');
-      const force = setTimeout(() => process.exit(1), 15_000).unref();
+      app.log.info({ signal, inFlight: app.inFlight.size, graceSeconds: graceMs / 1000 }, 'shutting down');
+      cutTimer = setTimeout(() => cut(`shutdown grace of ${graceMs / 1000} s is over`), graceMs);
+      // A kept-alive connection whose request has just been answered would otherwise hold the close
+      // open until the end of the grace.
+      const idleSweep = setInterval(() => app.server.closeIdleConnections(), 200);
+      // If closing the stores hangs after that, give up rather than linger.
+      setTimeout(() => process.exit(1), graceMs + 15_000).unref();
       server.close().then(
         () => {
-          clearTimeout(force);
-          resolve();
+          clearTimeout(cutTimer);
+          clearInterval(idleSweep);
+          app.log.info('shut down');
+          resolve(0);
         },
         (err) => {
-          server.app.log.error({ err }, 'error while shutting down');
-          resolve();
+          clearInterval(idleSweep);
+          app.log.error({ err }, 'error while shutting down');
+          resolve(1);
         },
       );
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
-  return 0;
+}
+
+function describe({ request, startedAt }: InFlightRequest) {
+  return {
+    reqId: request.id,
+    method: request.method,
+    path: request.url.split('?')[0],
+    runningSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
+  };
 }
