@@ -8,7 +8,6 @@ import {
   badRequest,
   contentNotFound,
   interactionNotFound,
-  legalHoldConflict,
   payloadTooLarge,
   unavailable,
   tooManyUploads,
@@ -17,6 +16,7 @@ import type { EventRecorder } from './events.js';
 import type { Faults } from './faults.js';
 import { parseGuid } from './guid.js';
 import { HashingStream } from './hashing-stream.js';
+import { heldConflict } from './hold-visibility.js';
 import type { Purger } from './purger.js';
 import type { ContentRecord, PurgeEntry } from './types.js';
 
@@ -162,7 +162,7 @@ export class ContentService {
         const interaction = await tx.lockInteraction(account, guid);
         if (!interaction) throw interactionNotFound(guid);
         const old = (await tx.listContent(account, guid)).find((c) => c.contentKey === contentKey);
-        if (old && interaction.legalHold) throw legalHoldConflict(guid, interaction.legalHold.reason);
+        if (old && interaction.legalHold) throw heldConflict(ctx, guid, interaction.legalHold);
         // The reservation must still be ours: if this node was taken for dead (it stalled past the
         // node timeout), a purge worker may be erasing the blob, and the row must not commit.
         if (!(await tx.takeUploadIntent(intent)))

@@ -7,12 +7,12 @@ import {
   batchInProgress,
   contentNotFound,
   interactionNotFound,
-  legalHoldConflict,
   unavailable,
 } from './errors.js';
 import { type EventRecorder, receiptOf } from './events.js';
 import type { Faults } from './faults.js';
 import { isGuid, parseGuid } from './guid.js';
+import { heldConflict } from './hold-visibility.js';
 import type { Purger } from './purger.js';
 import type { AuditEntry, ContentRecord, PurgeEntry } from './types.js';
 
@@ -58,7 +58,7 @@ export class DeletionService {
       if (!interaction || items.length === 0) throw interactionNotFound(guid);
       const chosen = selectContent(target, items);
       if (chosen.length === 0) throw contentNotFound(guid, rawKey);
-      if (interaction.legalHold) throw legalHoldConflict(guid, interaction.legalHold.reason);
+      if (interaction.legalHold) throw heldConflict(ctx, guid, interaction.legalHold);
       const cascade =
         target.kind === 'named' && target.type === 'callRecording'
           ? items.filter((i) => i.type === 'screenRecording')
@@ -117,7 +117,7 @@ export class DeletionService {
     return this.deps.store.transaction(async (tx) => {
       const interaction = await tx.lockInteraction(ctx.actor.account, guid);
       if (!interaction) return undefined;
-      if (interaction.legalHold) throw legalHoldConflict(guid, interaction.legalHold.reason);
+      if (interaction.legalHold) throw heldConflict(ctx, guid, interaction.legalHold);
       const deleted = await tx.deleteInteraction(ctx.actor.account, guid);
       const reasons = new Map<ContentRecord, Reason>(deleted.map((d) => [d, reason]));
       const recorded = await this.#record(tx, ctx, deleted, reasons, 'content.delete');

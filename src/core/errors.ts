@@ -59,11 +59,15 @@ export const contentNotFound = (guid: string, key: string) =>
 export const interactionExists = (guid: string) =>
   new AppError({ status: 409, code: 'interaction_exists', message: `Interaction '${guid}' already exists` });
 
-export const legalHoldConflict = (guid: string, reason: string) =>
+/** The hold's reason is named only when given: it is for admin-scope callers' eyes (hold-visibility.ts). */
+export const legalHoldConflict = (guid: string, reason?: string) =>
   new AppError({
     status: 409,
     code: 'legal_hold',
-    message: `Interaction '${guid}' is under legal hold (${reason}) and cannot be deleted`,
+    message:
+      reason === undefined
+        ? `Interaction '${guid}' is under legal hold and cannot be deleted`
+        : `Interaction '${guid}' is under legal hold (${reason}) and cannot be deleted`,
   });
 
 export const payloadTooLarge = (limit: number) =>

@@ -192,8 +192,27 @@ describeBackends('deletion', (backend) => {
       token: reader,
     });
     assert.equal(delContent.statusCode, 409);
-    assert.match(delContent.json().message, /legal hold \(Litigation 42\)/);
-    assert.equal((await api({ method: 'DELETE', url: `${I}/${guid}`, token: reader })).statusCode, 409);
+    // The reason is legal information: only admin-scope callers read it (issue 9 item 13).
+    assert.deepEqual(delContent.json(), {
+      message: `Interaction '${guid}' is under legal hold and cannot be deleted`,
+      code: 'legal_hold',
+    });
+    const whole = await api({ method: 'DELETE', url: `${I}/${guid}`, token: reader });
+    assert.equal(whole.statusCode, 409);
+    assert.doesNotMatch(whole.body, /Litigation/);
+    const byAdmin = await api({ method: 'DELETE', url: `${I}/${guid}`, token: admin });
+    assert.equal(byAdmin.statusCode, 409);
+    assert.match(byAdmin.json().message, /legal hold \(Litigation 42\)/);
+    const writer = await token({ scopes: 'interaction-content:write' });
+    const replace = await api({
+      method: 'PUT',
+      url: `${I}/${guid}/content/callRecording`,
+      token: writer,
+      body: 'new bytes',
+      headers: { 'content-type': 'audio/wav' },
+    });
+    assert.equal(replace.statusCode, 409);
+    assert.doesNotMatch(replace.body, /Litigation/);
     const batch = await api({
       method: 'POST',
       url: `${I}/delete-batch`,
@@ -205,6 +224,7 @@ describeBackends('deletion', (backend) => {
     assert.equal(batch.json().failures[0].guid, guid);
     assert.equal(batch.json().failures[0].statusCode, 409);
     assert.match(batch.json().failures[0].message, /legal hold/);
+    assert.doesNotMatch(batch.json().failures[0].message, /Litigation/);
 
     // VCC representation unchanged; admins may ask for the hold.
     assert.equal(
