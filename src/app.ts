@@ -23,6 +23,7 @@ import { tokenRoutes } from './http/routes/token.js';
 import { ContentItem, ErrorBody, Interaction, LegalHoldBody } from './http/schemas.js';
 import type { AppServices } from './http/services.js';
 import { installBodyTimeout, serverTimeouts } from './http/timeouts.js';
+import { strictBodyValidators } from './http/validation.js';
 
 export interface AppDeps {
   services: AppServices;
@@ -57,7 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     schemaErrorFormatter: formatSchemaErrors,
     frameworkErrors,
     clientErrorHandler,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    schemaController: strictBodyValidators(),
     ...(deps.timeouts && serverTimeouts(deps.timeouts)),
   }).withTypeProvider<TypeBoxTypeProvider>();
   installInFlight(app, deps.timeouts?.requestMs);

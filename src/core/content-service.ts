@@ -167,6 +167,11 @@ export class ContentService {
         // node timeout), a purge worker may be erasing the blob, and the row must not commit.
         if (!(await tx.takeUploadIntent(intent)))
           throw unavailable('The upload took too long and its reservation was released; send it again');
+        // HTTP dates have whole seconds: two versions within one second would share Last-Modified,
+        // and a client's If-Range date could then splice bytes of both. The new one moves on to the
+        // next second instead, so each version's date names it alone.
+        if (old && Math.floor(old.lastModified / 1000) >= Math.floor(item.lastModified / 1000))
+          item.lastModified = (Math.floor(old.lastModified / 1000) + 1) * 1000;
         const prev = await tx.putContent(item);
         await this.deps.events.record(tx, [
           {

@@ -26,7 +26,8 @@ export interface TokenVerifierLike {
   cached?(authorization: string | undefined): Actor | undefined;
 }
 
-const VERSION = /application\/vnd\.newvoicemedia\.v(\d{1,3})\+json/gi;
+/** One media range of Accept: the type, then optional parameters (RFC 9110 §12.5.1). */
+const VERSION = /^application\/vnd\.newvoicemedia\.v(\d{1,3})\+json$/i;
 
 /** VCC's message for a missing or unsupported version, listing the valid ones. */
 export const invalidVersionMessage = (versions: readonly number[]) =>
@@ -34,14 +35,21 @@ export const invalidVersionMessage = (versions: readonly number[]) =>
 
 export const INVALID_VERSION = invalidVersionMessage([2, 3]);
 
-/** The highest of `versions` (default: 2 and 3) that the Accept header names, or undefined. */
+/**
+ * The highest of `versions` (default: 2 and 3) that Accept names as a media range of its own (not
+ * inside another one, not refused with q=0), or undefined.
+ */
 export function acceptedVersion<V extends number = 2 | 3>(
   accept: string | undefined,
   versions: readonly V[] = [2, 3] as unknown as V[],
 ): V | undefined {
   if (!accept) return undefined;
   let best: V | undefined;
-  for (const m of accept.matchAll(VERSION)) {
+  for (const range of accept.split(',')) {
+    const [type, ...params] = range.split(';');
+    const m = VERSION.exec(type.trim());
+    if (!m) continue;
+    if (params.some((p) => /^\s*q\s*=\s*0(\.0{0,3})?\s*$/i.test(p))) continue;
     const v = Number(m[1]) as V;
     if (versions.includes(v) && (best === undefined || v > best)) best = v;
   }

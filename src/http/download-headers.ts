@@ -47,11 +47,17 @@ export function noneMatch(header: string | undefined, etag: string): boolean {
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
-/** RFC 9110 §13.1.5: a Range applies only while If-Range still names this representation. */
+/**
+ * RFC 9110 §13.1.5: a Range applies only while If-Range still names this representation, by a
+ * strong comparison. An entity-tag must equal ours (a weak one never does); a date must equal
+ * Last-Modified exactly (§13.1.5: "an exact match"), not merely be later. A date is a strong
+ * validator only if no two versions share its second: ContentService keeps Last-Modified moving
+ * on to the next second when a replacement lands in the same second as the version it replaces.
+ */
 export function ifRangeHolds(header: string | undefined, item: ContentRecord): boolean {
   if (!header) return true;
   const value = header.trim();
   if (value.startsWith('"') || value.startsWith('W/')) return value === etagOf(item);
   const date = Date.parse(value);
-  return !Number.isNaN(date) && Math.floor(item.lastModified / 1000) * 1000 <= date;
+  return !Number.isNaN(date) && Math.floor(item.lastModified / 1000) * 1000 === date;
 }

@@ -22,7 +22,16 @@ describe('parseRange', () => {
     ['bytes=0-1,3-4', 10, { kind: 'full' }],
     ['bytes=-', 10, { kind: 'full' }],
     ['pages=1-2', 10, { kind: 'full' }],
-    ['bytes=99999999999999999999-', 10, { kind: 'full' }],
+    // Beyond 2^53 the same rules hold as for small numbers (issue 9 item 16): past the end is 416,
+    // a last position past the end is clamped, a long suffix is the whole file, last < first ignored.
+    ['bytes=99999999999999999999-', 10, { kind: 'unsatisfiable' }],
+    ['bytes=9007199254740993-', 10, { kind: 'unsatisfiable' }],
+    ['bytes=9007199254740993-9007199254740994', 10, { kind: 'unsatisfiable' }],
+    ['bytes=0-99999999999999999999', 10, { kind: 'partial', start: 0, end: 9 }],
+    ['bytes=2-9007199254740993', 10, { kind: 'partial', start: 2, end: 9 }],
+    ['bytes=-99999999999999999999', 10, { kind: 'partial', start: 0, end: 9 }],
+    ['bytes=9007199254740993-9007199254740992', 10, { kind: 'full' }],
+    ['bytes=00003-00004', 10, { kind: 'partial', start: 3, end: 4 }],
   ];
   for (const [header, size, expected] of cases) {
     test(`${header} of ${size}`, () => assert.deepEqual(parseRange(header, size), expected));
