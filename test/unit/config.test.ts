@@ -32,6 +32,53 @@ describe('loadConfig', () => {
     });
   });
 
+  test('limits and timeouts: defaults, overrides, zero switches a rate limit off, bad values reported together', () => {
+    const c = loadConfig({});
+    assert.deepEqual(c.timeouts, {
+      headersMs: 30_000,
+      bodyIdleMs: 60_000,
+      requestMs: 60_000,
+      keepAliveMs: 72_000,
+      idleMs: 120_000,
+      shutdownGraceMs: 30_000,
+    });
+    assert.deepEqual(c.rateLimits.perClient, { perSecond: 100, burst: 200 });
+    assert.deepEqual(c.rateLimits.tokenPerClientId, { perSecond: 20 / 60, burst: 20 });
+    assert.deepEqual(c.rateLimits.tokenPerAddress, { perSecond: 5, burst: 300 });
+    assert.equal(c.redis, undefined);
+    assert.equal(c.limits.maxConcurrentUploadsPerAccount, 32);
+
+    const d = loadConfig({
+      ICS_RATE_LIMIT_PER_SECOND: '0',
+      ICS_TOKEN_RATE_LIMIT_PER_CLIENT: '0',
+      ICS_REDIS_URL: 'redis://:pw@cache:6379/2',
+      ICS_REDIS_KEY_PREFIX: 'tenant-a:',
+      ICS_SHUTDOWN_GRACE_SECONDS: '0',
+      ICS_BODY_TIMEOUT_SECONDS: '5',
+    });
+    assert.equal(d.rateLimits.perClient, undefined);
+    assert.equal(d.rateLimits.tokenPerClientId, undefined);
+    assert.deepEqual(d.redis, { url: 'redis://:pw@cache:6379/2', keyPrefix: 'tenant-a:' });
+    assert.equal(d.timeouts.shutdownGraceMs, 0);
+    assert.equal(d.timeouts.bodyIdleMs, 5000);
+
+    assert.throws(
+      () =>
+        loadConfig({
+          ICS_REDIS_URL: 'http://:secret@cache',
+          ICS_HEADERS_TIMEOUT_SECONDS: '0',
+          ICS_RATE_LIMIT_BURST: 'many',
+          ICS_MAX_CONCURRENT_UPLOADS: '-3',
+        }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.problems.length, 4, err.message);
+        assert.ok(!err.message.includes('secret'), 'the Redis password is not echoed');
+        return true;
+      },
+    );
+  });
+
   test('every problem is reported at once', () => {
     try {
       loadConfig({
