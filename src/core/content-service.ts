@@ -9,8 +9,8 @@ import {
   contentNotFound,
   interactionNotFound,
   payloadTooLarge,
-  unavailable,
   tooManyUploads,
+  unavailable,
 } from './errors.js';
 import type { EventRecorder } from './events.js';
 import type { Faults } from './faults.js';
