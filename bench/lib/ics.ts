@@ -52,7 +52,8 @@ export async function startIcs(opts: {
         // One client drives thousands of requests a second: its buckets are sized never to run dry,
         // so every request still goes through the rate limiter (its cost is what is measured) but
         // none is refused. Checkouts from before rate limiting ignore these.
-        ICS_RATE_LIMIT_PER_SECOND: '1000000',
+        // ICS_BENCH_RATE_LIMIT=0 switches the limiter off instead, for A/B runs of its cost.
+        ICS_RATE_LIMIT_PER_SECOND: process.env.ICS_BENCH_RATE_LIMIT ?? '1000000',
         ICS_RATE_LIMIT_BURST: '10000000',
       },
       ready: async () => (await fetch(`${url}/healthz`)).ok,
