@@ -77,12 +77,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   app.addHook('onRequest', (request, reply, done) => {
-    // JSON answers are per caller and never to be sniffed; downloads set their own cache policy.
-    reply
-      .header('x-request-id', request.id)
-      .header('cache-control', 'no-store')
-      .header('x-content-type-options', 'nosniff');
+    reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
     done();
+  });
+  // JSON answers are per caller: never stored. Routes with a cache policy of their own (downloads,
+  // the console's assets) keep it.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (
+      !reply.hasHeader('cache-control') &&
+      String(reply.getHeader('content-type')).startsWith('application/json')
+    )
+      reply.header('cache-control', 'no-store');
+    done(null, payload);
   });
   app.addHook('onRequest', authenticate(deps.verifier));
   app.addHook('preValidation', checkVersion);

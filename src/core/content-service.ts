@@ -236,16 +236,12 @@ function feed(source: Readable, sink: HashingStream): Promise<void> {
       sink.destroy(err);
       reject(err);
     };
-    // The request stream errs (ECONNRESET "aborted") or closes early only when the client went away
-    // or its connection was cut for silence: both are the same ordinary event.
-    const aborted = (cause?: Error) => {
-      const err = badRequest('The upload was aborted before its body ended', 'upload_aborted');
-      if (cause) err.cause = cause;
-      fail(err);
-    };
-    source.once('error', aborted);
+    // A stream's own error passes through as it is (the HTTP layer tells a client that went away
+    // from a failure); a stream that closes before its end is an aborted upload.
+    source.once('error', fail);
     source.once('close', () => {
-      if (!source.readableEnded) aborted();
+      if (!source.readableEnded)
+        fail(badRequest('The upload was aborted before its body ended', 'upload_aborted'));
     });
     sink.once('error', reject);
     sink.once('finish', resolve);

@@ -218,8 +218,14 @@ async function statusError(res: HttpResponse, what: string): Promise<SourceError
   let detail = '';
   try {
     const text = await readText(res.body, 64 * 1024);
-    const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
-    const said = typeof parsed.message === 'string' ? parsed.message : parsed.error;
+    const parsed = JSON.parse(text) as { message?: unknown; error?: unknown; error_description?: unknown };
+    // An OAuth error (the token endpoint) is named by its RFC 6749 code first.
+    const said =
+      typeof parsed.error === 'string' && typeof parsed.error_description === 'string'
+        ? `${parsed.error} (${parsed.error_description})`
+        : typeof parsed.message === 'string'
+          ? parsed.message
+          : parsed.error;
     if (typeof said === 'string') detail = `: ${said.slice(0, 300)}`;
   } catch {
     // No readable body: the status says enough.
