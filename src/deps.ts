@@ -34,9 +34,9 @@ import type { NodeRole } from './jobs/types.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { openMetadataStore } from './metadata/open-metadata-store.js';
 import { sqlHandle } from './metadata/sql-handle.js';
-import { openSealedBox } from './secrets/sealed-box.js';
 import { openBucketStore } from './rate-limit/open-bucket-store.js';
 import type { BucketStore } from './rate-limit/token-bucket.js';
+import { openSealedBox } from './secrets/sealed-box.js';
 
 export interface Deps extends AppDeps {
   config: Config;
