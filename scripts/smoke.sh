@@ -49,7 +49,8 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 curl -fs "$BASE/healthz" >/dev/null || fail "server did not become healthy"
-grep -q "client secret:" "$LOG" || fail "first start did not print the bootstrap client"
+grep -q "No API clients existed" "$LOG" || fail "first start did not announce the bootstrap client"
+grep -q "$(json .clientSecret <"$DATA/bootstrap-client.json")" "$LOG" && fail "the bootstrap secret was printed"
 [ "$(stat -c %a "$DATA/bootstrap-client.json")" = 600 ] || fail "bootstrap-client.json is not mode 0600"
 
 ID=$(json .clientId <"$DATA/bootstrap-client.json")
@@ -87,7 +88,7 @@ BEFORE=$(cat "$DATA/bootstrap-client.json")
 start_server
 for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fs "$BASE/healthz" >/dev/null || fail "the server did not restart"
-grep -q "client secret:" "$LOG" && fail "second start printed a bootstrap client"
+grep -q "No API clients existed" "$LOG" && fail "second start created a bootstrap client"
 [ "$BEFORE" = "$(cat "$DATA/bootstrap-client.json")" ] || fail "second start changed bootstrap-client.json"
 stop_server
 curl -fs "$BASE/healthz" >/dev/null 2>&1 && fail "the server did not stop"

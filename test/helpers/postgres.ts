@@ -15,7 +15,10 @@ export async function createTestDatabase(): Promise<
   { url: string; drop(): Promise<void> } | { skip: string }
 > {
   const base = adminUrl();
-  const admin = new pg.Client({ connectionString: base, connectionTimeoutMillis: 3000 });
+  const admin = new pg.Client({
+    connectionString: base,
+    connectionTimeoutMillis: process.env.CI === 'true' ? 20000 : 3000,
+  });
   try {
     await admin.connect();
   } catch (err) {
@@ -51,7 +54,10 @@ async function createDatabase(admin: pg.Client, name: string): Promise<void> {
 }
 
 async function dropDatabase(base: string, name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: base, connectionTimeoutMillis: 3000 });
+  const admin = new pg.Client({
+    connectionString: base,
+    connectionTimeoutMillis: process.env.CI === 'true' ? 20000 : 3000,
+  });
   await admin.connect();
   try {
     // Connections a test left open (or a pool still closing) would make DROP DATABASE fail.
