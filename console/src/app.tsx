@@ -4,7 +4,7 @@ import type { ConsoleConfig } from './auth/config.ts';
 import { session as currentSession, onSessionChange, type Session, signOut } from './auth/session.ts';
 import { Alert } from './components/alert.tsx';
 import { ConfigContext, SessionContext } from './context.ts';
-import { matchPage, PAGES, type PageDef, type PageProps } from './pages/registry.ts';
+import { missingScope as lacks, matchPage, PAGES, type PageDef, type PageProps } from './pages/registry.ts';
 import { SignIn } from './pages/sign-in.tsx';
 import { href, useRoute } from './router.ts';
 
@@ -72,9 +72,8 @@ function Shell({ session }: { session: Session }) {
     return () => clearTimeout(t);
   }, [route.path, Page]);
 
-  const nav = PAGES.filter((p) => p.nav && (!p.scope || session.scopes.has(p.scope)));
-  const missingScope =
-    match?.page.scope && !session.scopes.has(match.page.scope) ? match.page.scope : undefined;
+  const nav = PAGES.filter((p) => p.nav && !lacks(p, session.scopes));
+  const missingScope = match ? lacks(match.page, session.scopes) : undefined;
   const minutesLeft = Math.max(0, Math.round((session.expiresAt - Date.now()) / 60_000));
   return (
     <>

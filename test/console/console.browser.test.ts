@@ -2,12 +2,12 @@
 // sign in, find, look and listen, act, prove. One server and one browser for the whole file.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Sqlite from 'better-sqlite3';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { assertAccessible, newPage as newPageOf, until } from './browser-helpers.js';
 import {
   buildConsole,
   type ConsoleServer,
@@ -20,8 +20,6 @@ import {
   startConsoleServer,
 } from './harness.js';
 
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 let server: ConsoleServer;
 let browser: Browser;
 let data: Seeded;
@@ -29,39 +27,9 @@ let context: BrowserContext;
 let page: Page;
 /** Content-Security-Policy reports and page errors seen by any page: there must be none. */
 const problems: string[] = [];
-
-function watch(p: Page) {
-  p.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
-  });
-  p.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  return p;
-}
-
-async function newPage(viewport = { width: 1280, height: 800 }) {
-  const ctx = await browser.newContext({ viewport, acceptDownloads: true });
-  return { ctx, page: watch(await ctx.newPage()) };
-}
-
-/** axe-core in the page: no serious or critical violations. */
-async function assertAccessible(p: Page, what: string) {
-  await p.evaluate(axeSource);
-  const result = (await p.evaluate(
-    `axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.help + ' — ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')))`,
-  )) as string[];
-  assert.deepEqual(result, [], `${what}: ${result.join('\n')}`);
-}
-
+const newPage = (viewport?: { width: number; height: number }) => newPageOf(browser, problems, viewport);
 const requestsSince = (mark: number) => server.requests.slice(mark);
 
-/** Polls until `check` holds (page.waitForFunction would eval a string, which the CSP forbids). */
-async function until(check: () => Promise<boolean>, what: string, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 /** The part of HTMLMediaElement the tests touch (the test's TypeScript has no DOM library). */
 interface Media {
   currentTime: number;

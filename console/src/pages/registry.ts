@@ -18,8 +18,8 @@ export interface PageDef {
   path: string;
   /** Shown in the navigation (detail pages are not). */
   nav: boolean;
-  /** The scope the page's API needs; without it the nav entry is hidden and the page explains. */
-  scope?: string;
+  /** The scope the page's API needs (any one of a list); without it the nav entry is hidden and the page explains. */
+  scope?: string | string[];
   load: () => Promise<{ default: ComponentType<PageProps> }>;
   /** Planned pages: the API whose presence is probed, and what the page will offer. */
   probe?: { path: string; accept?: string; offers: string };
@@ -102,6 +102,13 @@ export const PAGES: PageDef[] = [
     },
   },
 ];
+
+/** The scope a page needs that the session lacks (the first of its list), or undefined when allowed. */
+export function missingScope(page: PageDef, scopes: ReadonlySet<string>): string | undefined {
+  if (!page.scope) return undefined;
+  const any = Array.isArray(page.scope) ? page.scope : [page.scope];
+  return any.some((s) => scopes.has(s)) ? undefined : any[0];
+}
 
 /** The page a path names, with its params. */
 export function matchPage(path: string): { page: PageDef; params: Record<string, string> } | undefined {
