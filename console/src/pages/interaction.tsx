@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { RetentionRule } from '../api/admin-types.ts';
 import { api } from '../api/client.ts';
 import { ApiError, describeError, isAbort, isMissingRoute } from '../api/errors.ts';
 import { API, type ContentItem, contentPath, type Interaction } from '../api/types.ts';
@@ -22,7 +23,18 @@ const DELETE = 'interaction-content:delete';
 type Retention =
   | { state: 'unknown' }
   | { state: 'unavailable' }
-  | { state: 'ok'; byKey: Map<string, { deleteAfter: string | null; ruleId: string | null }> };
+  | {
+      state: 'ok';
+      byKey: Map<string, { deleteAfter: string | null; ruleId: string | null }>;
+      held: boolean;
+      /** Rule names from the account's policy (admin scope); ids otherwise. */
+      ruleNames: Map<string, string>;
+    };
+
+interface RetentionAnswer {
+  legalHold: unknown;
+  content: { contentKey: string; deleteAfter: string | null; ruleId: string | null }[];
+}
 
 interface Receipt {
   what: string;
@@ -69,11 +81,29 @@ export default function InteractionPage({ params }: PageProps) {
         } else setError(describeError(err, 'Loading the interaction'));
       },
     );
-    api<{ content: { contentKey: string; deleteAfter: string | null; ruleId: string | null }[] }>(
-      `${API}/interactions/${encodeURIComponent(guid)}/retention`,
-      { signal: abort.signal },
-    ).then(
-      ({ data }) => setRetention({ state: 'ok', byKey: new Map(data.content.map((c) => [c.contentKey, c])) }),
+    Promise.all([
+      api<RetentionAnswer>(`${API}/interactions/${encodeURIComponent(guid)}/retention`, {
+        signal: abort.signal,
+      }),
+      // The rules' names, for "kept until … (rule Recordings 90 days)": the policy needs admin.
+      admin
+        ? api<{ rules: RetentionRule[]; pendingRules: RetentionRule[] | null }>(`${API}/retention`, {
+            signal: abort.signal,
+          }).catch(() => undefined)
+        : undefined,
+    ]).then(
+      ([{ data }, policy]) =>
+        setRetention({
+          state: 'ok',
+          byKey: new Map(data.content.map((c) => [c.contentKey, c])),
+          held: Boolean(data.legalHold),
+          ruleNames: new Map(
+            [...(policy?.data.rules ?? []), ...(policy?.data.pendingRules ?? [])].map((r) => [
+              r.id ?? '',
+              r.name,
+            ]),
+          ),
+        }),
       (err) => {
         if (isMissingRoute(err)) setRetention({ state: 'unavailable' });
       },
@@ -204,7 +234,15 @@ export default function InteractionPage({ params }: PageProps) {
               <dt>Legal hold</dt>
               <dd>
                 {!admin ? (
-                  <span class="muted">not visible with this sign-in (needs {ADMIN})</span>
+                  retention.state === 'ok' ? (
+                    retention.held ? (
+                      <span class="badge badge-hold">Held</span>
+                    ) : (
+                      'None'
+                    )
+                  ) : (
+                    <span class="muted">not visible with this sign-in (needs {ADMIN})</span>
+                  )
                 ) : i.legalHold ? (
                   <span class="badge badge-hold">Held</span>
                 ) : (
@@ -437,22 +475,44 @@ function ContentCard(props: {
       <p class="muted small">
         {item.contentType} · {formatBytes(item.contentLength)} · stored <Time iso={item.lastModified} />
         {item.owningAgent && <> · for agent {item.owningAgent.id}</>}
-        {kept && (
+        {kept && props.retention.state === 'ok' && (
           <>
             {' '}
-            ·{' '}
-            {kept.deleteAfter ? (
-              <>
-                kept until <Time iso={kept.deleteAfter} />
-              </>
-            ) : (
-              'kept until deleted'
-            )}
-            {kept.ruleId && <> (rule {kept.ruleId})</>}
+            · <RetentionText kept={kept} held={props.retention.held} names={props.retention.ruleNames} />
           </>
         )}
       </p>
       <Viewer guid={guid} item={item} />
     </li>
+  );
+}
+
+/** Why an item is still here: the rule that governs it and until when, or that a hold keeps it. */
+function RetentionText(props: {
+  kept: { deleteAfter: string | null; ruleId: string | null };
+  held: boolean;
+  names: Map<string, string>;
+}) {
+  const { deleteAfter, ruleId } = props.kept;
+  const rule = ruleId ? <> (rule {props.names.get(ruleId) ?? ruleId})</> : null;
+  if (!deleteAfter) return <span class="retention">kept until deleted: no retention rule matches</span>;
+  const due = Date.parse(deleteAfter) <= Date.now();
+  return (
+    <span class="retention">
+      {due && props.held ? (
+        <>
+          due since <Time iso={deleteAfter} />, kept while the legal hold lasts
+        </>
+      ) : due ? (
+        <>
+          due since <Time iso={deleteAfter} />: a retention sweep deletes it
+        </>
+      ) : (
+        <>
+          kept until <Time iso={deleteAfter} />
+        </>
+      )}
+      {rule}
+    </span>
   );
 }
