@@ -15,6 +15,7 @@ import {
 import { installInFlight } from './http/in-flight.js';
 import { type RateLimitOptions, registerRateLimits } from './http/rate-limits.js';
 import { adminRoutes } from './http/routes/admin.js';
+import { clientRoutes } from './http/routes/clients.js';
 import { contentRoutes } from './http/routes/content.js';
 import { deletionRoutes } from './http/routes/deletion.js';
 import { EXPORT_BASE, exportRoutes } from './http/routes/export.js';
@@ -124,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(deletionRoutes(deps.services));
       await api.register(contentRoutes(deps.services));
       await api.register(adminRoutes(deps.services));
+      await api.register(clientRoutes(deps.services));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: API_BASE },

@@ -34,8 +34,16 @@ export interface BucketConfig {
   burst: number;
 }
 
+export interface HttpConfig {
+  host: string;
+  port: number;
+  /** HTTPS (not configurable yet); undefined: plain HTTP. */
+  tls: { certFile: string; keyFile: string } | undefined;
+  trustProxy: boolean | number | string;
+}
+
 export interface Config {
-  http: { host: string; port: number };
+  http: HttpConfig;
   /** All in milliseconds (see docs/security.md for what each one cuts). */
   timeouts: {
     /** Request line and headers must arrive within this. */
@@ -244,7 +252,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze({
-    http: { host, port },
+    http: { host, port, tls: undefined, trustProxy: false },
     timeouts,
     redis: redisUrl === undefined ? undefined : { url: redisUrl, keyPrefix },
     rateLimits,
@@ -264,6 +272,12 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     logLevel,
     testFaults: env.ICS_TEST_FAULTS || undefined,
   });
+}
+
+/** The URL this process's server answers on, for hints a person pastes (wildcard hosts → loopback). */
+export function localBaseUrl(http: Pick<HttpConfig, 'host' | 'port' | 'tls'>, port = http.port): string {
+  const host = http.host === '0.0.0.0' || http.host === '::' ? '127.0.0.1' : http.host;
+  return `${http.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function parseDatabase(

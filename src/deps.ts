@@ -7,6 +7,7 @@ import { TokenIssuer } from './auth/token-issuer.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { openBlobStore } from './blobs/open-blob-store.js';
+import { ClientService } from './clients/client-service.js';
 import type { Config } from './config.js';
 import { AuditService } from './core/audit-service.js';
 import { ContentService } from './core/content-service.js';
@@ -139,6 +140,7 @@ export async function createDeps(
         { exports: exportStore, destinations, jobs, targets, poke: () => runner.poke() },
         { allowedEndpoints: config.export.allowedEndpoints },
       ),
+      clients: new ClientService({ store }),
     };
     return {
       config,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { addClient } from './auth/client-admin.js';
-import { type Config, loadConfig } from './config.js';
+import { type Config, loadConfig, localBaseUrl } from './config.js';
 import { SCOPES } from './core/types.js';
 import { createDeps, type Deps } from './deps.js';
 import { PURGE_JOB } from './jobs/purge-job.js';
@@ -108,8 +108,7 @@ async function bootstrapClient(config: Config, deps: Deps, app: FastifyInstance)
     file = join(config.dataDir, `bootstrap-client-${client.clientId}.json`);
     await writeFile(file, body, { mode: 0o600, flag: 'wx' });
   }
-  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
-  const base = `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
+  const base = localBaseUrl(config.http);
   process.stderr.write(
     [
       '',

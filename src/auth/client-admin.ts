@@ -57,3 +57,30 @@ export async function addClient(
     createdAt: new Date(createdAt).toISOString(),
   };
 }
+
+/** A fresh secret for an existing client; the old one stops working at once. */
+export interface RotatedClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+/**
+ * Replaces a client's secret with a fresh one. The swap is compare-and-set on the stored hash, so
+ * two rotations at once cannot both report success with different secrets. Returns undefined when
+ * the client does not exist or is revoked. Tokens issued before stay valid until they expire (revoke
+ * the client to cut them off).
+ */
+export async function rotateClientSecret(
+  store: Pick<MetadataStore, 'getClient' | 'replaceClientSecretHash' | 'getOrCreateClientSecretKey'>,
+  clientId: string,
+): Promise<RotatedClient | undefined> {
+  const hasher = new SecretHasher(await resolveClientSecretKey(store));
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const client = await store.getClient(clientId);
+    if (client === undefined || client.revokedAt !== null) return undefined;
+    const clientSecret = generateClientSecret();
+    if (await store.replaceClientSecretHash(clientId, client.secretHash, hasher.hash(clientSecret)))
+      return { clientId, clientSecret };
+  }
+  throw new Error(`the secret of client '${clientId}' kept changing while it was rotated; try again`);
+}

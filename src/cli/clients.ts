@@ -1,10 +1,10 @@
-import { addClient } from '../auth/client-admin.js';
+import { addClient, rotateClientSecret } from '../auth/client-admin.js';
 import { parse } from './args.js';
 import { withStore } from './context.js';
 import { UsageError } from './main.js';
 
 const USAGE =
-  'usage: ics clients add --account <id> --scopes "<scopes>" [--name <text>] [--json] | ics clients list [--json] | ics clients revoke <clientId>';
+  'usage: ics clients add --account <id> --scopes "<scopes>" [--name <text>] [--json] | ics clients list [--json] | ics clients revoke <clientId> | ics clients rotate <clientId> [--json]';
 
 export async function clientsCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -59,6 +59,20 @@ export async function clientsCommand(args: string[]): Promise<number> {
     const ok = await withStore((store) => store.revokeClient(positionals[0], Date.now()));
     if (!ok) throw new Error(`no active client '${positionals[0]}'`);
     process.stdout.write(`client ${positionals[0]} revoked\n`);
+    return 0;
+  }
+  if (sub === 'rotate') {
+    const { values, positionals } = parse(rest, { json: { type: 'boolean', default: false } }, true);
+    if (positionals.length !== 1) throw new UsageError(USAGE);
+    const rotated = await withStore((store) => rotateClientSecret(store, positionals[0]));
+    if (!rotated) throw new Error(`no active client '${positionals[0]}'`);
+    if (values.json) process.stdout.write(`${JSON.stringify(rotated)}\n`);
+    else
+      process.stdout.write(
+        `client ${rotated.clientId} has a new secret; the old one no longer gets tokens\n` +
+          `  client secret: ${rotated.clientSecret}\n` +
+          'The secret is shown only now; store it safely. Tokens issued before stay valid until they expire.\n',
+      );
     return 0;
   }
   throw new UsageError(USAGE);

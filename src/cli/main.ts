@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.js';
 
-export const USAGE = `Usage: ics <command> [options]
+export const USAGE = `Usage: ics <command> [options]   (ics <command> --help for one command; ics --version)
 
 Commands:
   serve                              start the HTTP server
@@ -8,6 +9,7 @@ Commands:
   clients add --account <id> --scopes "<scopes>" [--name <text>] [--json]
   clients list [--json]
   clients revoke <clientId>
+  clients rotate <clientId>          a new secret for a client (printed once; the old one stops working)
   seed --demo [--count N] [--account <id>]   sample interactions with real content
   verify [--repair] [--json]         check every row against every blob, and the reverse
   audit verify [--account <id>]      walk each account's hash-chained ledger
@@ -19,6 +21,44 @@ Commands:
                                      copy interactions and content from VCC or another ICS
 
 Configuration comes from the environment (see README: PORT, HOST, ICS_DATA_DIR, ICS_DATABASE_URL, …).`;
+
+/** Each command's own usage, for `ics <command> --help`. */
+export const COMMAND_USAGE: Record<string, string> = {
+  serve: `Usage: ics serve
+
+Starts the HTTP server (what npm start runs) and runs until SIGTERM or SIGINT, then drains.
+Configuration comes from the environment (PORT, HOST, ICS_DATA_DIR, ICS_DATABASE_URL, ICS_TLS_*, …).`,
+  migrate: `Usage: ics migrate
+
+Creates or upgrades the database schema and lists the migrations it applied.`,
+  clients: `Usage:
+  ics clients add --account <id> --scopes "<scopes>" [--name <text>] [--json]
+  ics clients list [--json]
+  ics clients revoke <clientId>
+  ics clients rotate <clientId> [--json]
+
+add prints the new client's id and secret once; rotate gives a client a new secret (printed once)
+and the old one stops working; tokens already issued stay valid until they expire (revoke cuts them).`,
+  seed: `Usage: ics seed --demo [--count N] [--account <id>] [--json]
+
+Adds N (default 20, 1 to 100000) sample interactions with real content over the last 24 hours.`,
+  verify: `Usage: ics verify [--repair] [--quick] [--json]
+
+Checks every content row against its blob and every blob against the rows; exit 1 when damage
+remains, 2 when it could not run. --repair removes orphans and leftovers.`,
+  audit: `Usage: ics audit verify [--account <id>]
+
+Walks each account's hash-chained audit ledger; exit 1 at the first break.`,
+  jobs: `Usage:
+  ics jobs list [--all] [--kind <kind>] [--json]
+  ics jobs cancel <id> [--account <id>]
+  ics jobs nodes [--json]`,
+  import: `Usage: ics import --from <url> --client-id <id> --client-secret <secret> --start <t> --end <t>
+         [--account <id>] [--token-url <url>] [--rate 160/min] [--concurrency N] [--max-retries N]
+         [--slice-days N] [--page-size N] [--json]
+
+Copies interactions and content from VCC or another ICS into this one (see docs/import.md).`,
+};
 
 export class UsageError extends Error {}
 
@@ -43,10 +83,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
   const load = COMMANDS[name];
   if (!load) {
     process.stderr.write(`ics: unknown command '${name}' (try: ics --help)\n`);
     return 2;
+  }
+  // Help never runs the command, wherever it appears before a `--`.
+  const options = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (options.includes('--help') || options.includes('-h')) {
+    process.stdout.write(`${COMMAND_USAGE[name] ?? USAGE}\n`);
+    return 0;
   }
   try {
     const command = await load();
@@ -70,4 +120,10 @@ function oneLine(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
   return `${err.message}${cause}`.replace(/\s*\n\s*/g, ' ');
+}
+
+/** The package's version, from the package.json beside src/ (or dist/). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  return String(pkg.version);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { loadConfig } from '../config.js';
+import { loadConfig, localBaseUrl } from '../config.js';
 import type { RequestContext } from '../core/context.js';
 import { SCOPES } from '../core/types.js';
 import { createDeps } from '../deps.js';
@@ -18,10 +18,11 @@ export async function seedCommand(args: string[]): Promise<number> {
   });
   if (!values.demo) throw new UsageError('usage: ics seed --demo [--count N] [--account <id>] [--json]');
   const count = Number(values.count);
-  if (!Number.isInteger(count) || count < 1 || count > 100_000)
-    throw new UsageError('--count must be a whole number from 1 to 100000');
+  if (!/^\d+$/.test(values.count) || count < 1 || count > 100_000)
+    throw new UsageError(`--count must be a whole number from 1 to 100000 (got '${values.count}')`);
 
-  const deps = await createDeps(loadConfig(process.env));
+  const config = loadConfig(process.env);
+  const deps = await createDeps(config);
   const ctx: RequestContext = {
     actor: { account: values.account, clientId: 'ics-seed', subject: 'ics-seed', scopes: new Set(SCOPES) },
     requestId: `seed-${randomUUID()}`,
@@ -85,7 +86,7 @@ export async function seedCommand(args: string[]): Promise<number> {
       `seeded ${count} interactions for account '${values.account}', from ${start} to ${end}\n` +
         `first: ${guids[0]}\n` +
         `search: curl -s -H "Authorization: Bearer $TOKEN" -H 'Accept: application/vnd.newvoicemedia.v3+json' ` +
-        `'http://127.0.0.1:8080/interaction-content/interactions?start=${start}&end=${end}'\n`,
+        `'${localBaseUrl(config.http)}/interaction-content/interactions?start=${start}&end=${end}'\n`,
     );
   }
   return 0;

@@ -9,6 +9,15 @@ import type { LegalHold } from './types.js';
 export class HoldService {
   constructor(private readonly deps: { store: MetadataStore; events: EventRecorder }) {}
 
+  /** The interaction's hold; 404 when there is no such interaction or it is not held. */
+  async get(ctx: RequestContext, rawGuid: string): Promise<LegalHold> {
+    const guid = parseGuid(rawGuid);
+    const interaction = await this.deps.store.getInteraction(ctx.actor.account, guid);
+    if (!interaction) throw interactionNotFound(guid);
+    if (!interaction.legalHold) throw holdNotFound(guid);
+    return interaction.legalHold;
+  }
+
   async place(
     ctx: RequestContext,
     rawGuid: string,
@@ -60,13 +69,7 @@ export class HoldService {
     await this.deps.store.transaction(async (tx) => {
       const interaction = await tx.lockInteraction(ctx.actor.account, guid);
       if (!interaction) throw interactionNotFound(guid);
-      if (!interaction.legalHold) {
-        throw new AppError({
-          status: 404,
-          code: 'legal_hold_not_found',
-          message: `Interaction '${guid}' has no legal hold`,
-        });
-      }
+      if (!interaction.legalHold) throw holdNotFound(guid);
       await tx.setLegalHold(ctx.actor.account, guid, null);
       const { reason, caseId } = interaction.legalHold;
       await tx.appendAudit(
@@ -90,3 +93,10 @@ export class HoldService {
     });
   }
 }
+
+const holdNotFound = (guid: string) =>
+  new AppError({
+    status: 404,
+    code: 'legal_hold_not_found',
+    message: `Interaction '${guid}' has no legal hold`,
+  });

@@ -1,3 +1,4 @@
+import type { ClientService } from '../clients/client-service.js';
 import type { AuditService } from '../core/audit-service.js';
 import type { ContentService } from '../core/content-service.js';
 import type { RequestContext } from '../core/context.js';
@@ -14,6 +15,7 @@ export interface AppServices {
   holds: HoldService;
   audit: AuditService;
   exports: ExportService;
+  clients: ClientService;
 }
 
 declare module 'fastify' {

@@ -50,7 +50,7 @@ export class KyselyMetadataStore implements MetadataStore {
     });
   }
 
-  migrate(): Promise<void> {
+  migrate(): Promise<string[]> {
     return atSeam(() => runMigrations(this.#db, this.#dialect));
   }
 

@@ -63,8 +63,11 @@ export interface MetadataTx extends MetadataReader {
 }
 
 export interface MetadataStore extends MetadataReader {
-  /** Creates or upgrades the schema. Safe when several nodes run it at once. */
-  migrate(): Promise<void>;
+  /**
+   * Creates or upgrades the schema. Safe when several nodes run it at once. Resolves with the names
+   * of the migrations this call applied (none when the schema was already current).
+   */
+  migrate(): Promise<string[]>;
   /**
    * Runs fn in one transaction; commits when it resolves, rolls back when it throws (and rethrows the
    * same error). fn must use `tx` only, never the store: on SQLite the store has one connection, which

@@ -21,7 +21,7 @@ import { beginImmediate } from './sqlite-dialect.js';
  * set-up included, goes inside one BEGIN IMMEDIATE on the store's connection: a second process or
  * store waits for the write lock, then sees the migrations applied.
  */
-export async function runMigrations(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+export async function runMigrations(db: Kysely<Database>, dialect: Dialect): Promise<string[]> {
   if (dialect === 'postgres')
     return check(
       await new Migrator({
@@ -30,11 +30,11 @@ export async function runMigrations(db: Kysely<Database>, dialect: Dialect): Pro
         allowUnorderedMigrations: true,
       }).migrateToLatest(),
     );
-  await db.connection().execute(async (conn) => {
+  return db.connection().execute(async (conn) => {
     await beginImmediate((statement) => sql.raw(statement).execute(conn));
     try {
       // disableTransactions: we already are in one; SQLite has transactional DDL.
-      check(
+      const applied = check(
         await new Migrator({
           db: conn,
           provider: migrationProvider,
@@ -43,6 +43,7 @@ export async function runMigrations(db: Kysely<Database>, dialect: Dialect): Pro
         }).migrateToLatest(),
       );
       await sql`commit`.execute(conn);
+      return applied;
     } catch (err) {
       await sql`rollback`.execute(conn);
       throw err;
@@ -50,8 +51,10 @@ export async function runMigrations(db: Kysely<Database>, dialect: Dialect): Pro
   });
 }
 
-function check(result: Awaited<ReturnType<Migrator['migrateToLatest']>>): void {
-  if (result.error === undefined) return;
+/** The names of the migrations applied, or the failure as one Error. */
+function check(result: Awaited<ReturnType<Migrator['migrateToLatest']>>): string[] {
+  if (result.error === undefined)
+    return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
   const message = result.error instanceof Error ? result.error.message : String(result.error);
   throw new Error(`metadata migration${failed ? ` ${failed}` : ''} failed: ${message}`, {

@@ -67,6 +67,20 @@ const ROUTES: { method: string; url: string; scope: string; body?: unknown }[] =
     scope: 'interaction-content:admin',
   },
   { method: 'GET', url: '/interaction-content/audit', scope: 'interaction-content:admin' },
+  {
+    method: 'GET',
+    url: `/interaction-content/interactions/${GUID}/legal-hold`,
+    scope: 'interaction-content:admin',
+  },
+  { method: 'GET', url: '/interaction-content/clients', scope: 'interaction-content:admin' },
+  {
+    method: 'POST',
+    url: '/interaction-content/clients',
+    scope: 'interaction-content:admin',
+    body: { scopes: ['interaction-content:read'] },
+  },
+  { method: 'POST', url: '/interaction-content/clients/ics_x/revoke', scope: 'interaction-content:admin' },
+  { method: 'POST', url: '/interaction-content/clients/ics_x/rotate', scope: 'interaction-content:admin' },
 ];
 
 describeBackends('authentication and authorisation', (backend) => {
@@ -197,6 +211,7 @@ describeBackends('authentication and authorisation', (backend) => {
       if (
         r.url.includes('delete-batch') ||
         r.url.endsWith('/audit') ||
+        r.url.endsWith('/clients') ||
         r.method === 'POST' ||
         r.url.includes('?start')
       )

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 describe('loadConfig', () => {
   test('defaults: embedded SQLite and files under ./data', () => {
     const c = loadConfig({}, '/srv/ics');
-    assert.deepEqual(c.http, { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(c.http, { host: '127.0.0.1', port: 8080, tls: undefined, trustProxy: false });
     assert.equal(c.dataDir, '/srv/ics/data');
     assert.deepEqual(c.database, { kind: 'sqlite', path: '/srv/ics/data/ics.sqlite' });
     assert.deepEqual(c.blobs, { kind: 'fs', root: '/srv/ics/data/blobs' });

@@ -13,6 +13,19 @@ const admin = { scope: 'interaction-content:admin' as const, versioned: true };
 export const adminRoutes =
   (services: AppServices): FastifyPluginAsyncTypebox =>
   async (app) => {
+    app.get(
+      '/interactions/:guid/legal-hold',
+      {
+        config: admin,
+        schema: {
+          summary: "The interaction's legal hold; 404 legal_hold_not_found when it has none [ext]",
+          params: GuidParams,
+          response: { 200: Type.Unsafe({ $ref: 'LegalHold#' }), ...errors },
+        },
+      },
+      async (request) => wire.legalHold(await services.holds.get(request.ctx, request.params.guid)),
+    );
+
     app.put(
       '/interactions/:guid/legal-hold',
       {
