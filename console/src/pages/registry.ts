@@ -95,11 +95,7 @@ export const PAGES: PageDef[] = [
     path: '/clients',
     nav: true,
     scope: 'interaction-content:admin',
-    load: planned,
-    probe: {
-      path: '/interaction-content/clients',
-      offers: "the account's API clients: create, revoke, rotate",
-    },
+    load: () => import('./clients.tsx'),
   },
 ];
 

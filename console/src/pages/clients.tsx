@@ -1,0 +1,304 @@
+import { useState } from 'preact/hooks';
+import { type ApiClient, type CreatedApiClient, SCOPE_HELP } from '../api/admin-types.ts';
+import { api } from '../api/client.ts';
+import { describeError } from '../api/errors.ts';
+import { API } from '../api/types.ts';
+import { signOut } from '../auth/session.ts';
+import { Alert } from '../components/alert.tsx';
+import { Confirm } from '../components/confirm.tsx';
+import { MissingApi } from '../components/missing-api.tsx';
+import { SecretOnce } from '../components/secret-once.tsx';
+import { Time } from '../components/time.tsx';
+import { useSession } from '../context.ts';
+import { itemsOf, useApi } from '../lib/use-api.ts';
+import type { PageProps } from './registry.ts';
+
+// The account's API clients (admin scope): list, create with scopes, revoke, rotate. A new or
+// rotated secret is shown once and never kept. The server refuses scopes the caller lacks; the form
+// offers only the scopes this sign-in holds.
+
+const PATH = `${API}/clients`;
+
+type Pending = { kind: 'revoke' | 'rotate'; client: ApiClient };
+
+export default function ClientsPage(_: PageProps) {
+  const session = useSession();
+  const list = useApi<unknown>(PATH, { what: 'Loading the clients' });
+  const [secret, setSecret] = useState<{ title: string; clientId: string; clientSecret: string }>();
+  const [pending, setPending] = useState<Pending>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
+
+  const act = async (fn: () => Promise<void>, what: string) => {
+    setBusy(true);
+    setError(undefined);
+    setNotice(undefined);
+    try {
+      await fn();
+    } catch (err) {
+      setError(describeError(err, what));
+    } finally {
+      setBusy(false);
+      setPending(undefined);
+    }
+  };
+
+  const create = (name: string, scopes: string[]) =>
+    act(async () => {
+      const { data } = await api<CreatedApiClient>(PATH, {
+        method: 'POST',
+        body: { scopes, ...(name && { name }) },
+      });
+      setSecret({ title: `Client created: ${data.name ?? data.clientId}`, ...data });
+      list.reload();
+    }, 'Creating the client');
+
+  const revoke = (c: ApiClient) =>
+    act(async () => {
+      await api(`${PATH}/${encodeURIComponent(c.clientId)}/revoke`, { method: 'POST' });
+      if (c.clientId === session.who) {
+        signOut('You revoked the client you were signed in with.');
+        return;
+      }
+      setNotice(`Client ${c.name ?? c.clientId} revoked: its tokens are refused from now on.`);
+      list.reload();
+    }, 'Revoking the client');
+
+  const rotate = (c: ApiClient) =>
+    act(async () => {
+      const { data } = await api<CreatedApiClient>(`${PATH}/${encodeURIComponent(c.clientId)}/rotate`, {
+        method: 'POST',
+      });
+      setSecret({
+        title: `New secret for ${c.name ?? c.clientId}`,
+        clientId: c.clientId,
+        clientSecret: data.clientSecret,
+      });
+      list.reload();
+    }, 'Rotating the secret');
+
+  const clients = itemsOf<ApiClient>(list.data);
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title" tabIndex={-1}>
+        API clients
+      </h1>
+      <p class="muted">
+        The clients of account <strong>{session.account}</strong>: each signs in with its id and secret and
+        gets only its scopes.
+      </p>
+      {list.state === 'missing' && <MissingApi path={PATH} />}
+      {list.state === 'error' && <Alert kind="error">{list.message}</Alert>}
+      {error && <Alert kind="error">{error}</Alert>}
+      {notice && <Alert kind="success">{notice}</Alert>}
+      {secret && (
+        <SecretOnce
+          title={secret.title}
+          fields={[
+            { label: 'Client id', value: secret.clientId },
+            { label: 'Client secret', value: secret.clientSecret, secret: true },
+          ]}
+          note="Use them at POST /Auth/connect/token (client-credentials grant)."
+          onDismiss={() => setSecret(undefined)}
+        />
+      )}
+      {list.state !== 'missing' && (
+        <>
+          <CreateForm held={session.scopes} busy={busy} onCreate={create} />
+          <h2>Clients ({clients.length})</h2>
+          {list.state === 'loading' && !list.data && <p class="muted">Loading…</p>}
+          {clients.length > 0 && (
+            <div class="table-wrap">
+              <table class="results clients">
+                <caption class="visually-hidden">API clients</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Client id</th>
+                    <th scope="col">Scopes</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">State</th>
+                    <th scope="col">Actions</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {clients.map((c) => (
+                    <tr key={c.clientId}>
+                      <td data-label="Name">
+                        {c.name ?? <span class="muted">unnamed</span>}
+                        {c.clientId === session.who && <span class="badge badge-you">you</span>}
+                      </td>
+                      <td data-label="Client id">
+                        <code>{c.clientId}</code>
+                      </td>
+                      <td data-label="Scopes">
+                        <ul class="chips">
+                          {c.scopes.map((s) => (
+                            <li key={s}>{s}</li>
+                          ))}
+                        </ul>
+                        {c.permissions && <Permissions value={c.permissions} />}
+                      </td>
+                      <td data-label="Created">
+                        <Time iso={c.createdAt} />
+                      </td>
+                      <td data-label="State">
+                        {c.revokedAt ? (
+                          <span class="badge badge-hold">
+                            revoked <Time iso={c.revokedAt} />
+                          </span>
+                        ) : (
+                          'active'
+                        )}
+                      </td>
+                      <td data-label="Actions" class="row-actions">
+                        {!c.revokedAt && (
+                          <>
+                            <button
+                              type="button"
+                              disabled={busy || c.scopes.some((x) => !session.scopes.has(x))}
+                              title={
+                                c.scopes.some((x) => !session.scopes.has(x))
+                                  ? 'It has scopes your sign-in lacks, so you cannot get its secret'
+                                  : undefined
+                              }
+                              onClick={() => setPending({ kind: 'rotate', client: c })}
+                              aria-label={`Rotate the secret of ${c.name ?? c.clientId}`}
+                            >
+                              Rotate…
+                            </button>
+                            <button
+                              type="button"
+                              class="danger"
+                              disabled={busy}
+                              onClick={() => setPending({ kind: 'revoke', client: c })}
+                              aria-label={`Revoke ${c.name ?? c.clientId}`}
+                            >
+                              Revoke…
+                            </button>
+                          </>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </>
+      )}
+      {pending?.kind === 'revoke' && (
+        <Confirm
+          title="Revoke this client?"
+          confirmLabel="Revoke"
+          danger
+          busy={busy}
+          onCancel={() => setPending(undefined)}
+          onConfirm={() => void revoke(pending.client)}
+        >
+          <p>
+            <strong>{pending.client.name ?? pending.client.clientId}</strong> (
+            <code>{pending.client.clientId}</code>) can no longer get tokens, and the tokens it holds are
+            refused within seconds. It cannot be undone.
+          </p>
+          {pending.client.clientId === session.who && (
+            <p>This is the client you are signed in with: you will be signed out.</p>
+          )}
+        </Confirm>
+      )}
+      {pending?.kind === 'rotate' && (
+        <Confirm
+          title="Rotate this client's secret?"
+          confirmLabel="Rotate"
+          busy={busy}
+          onCancel={() => setPending(undefined)}
+          onConfirm={() => void rotate(pending.client)}
+        >
+          <p>
+            <strong>{pending.client.name ?? pending.client.clientId}</strong> gets a new secret, shown once;
+            the old secret stops working. Tokens already issued stay valid until they expire.
+          </p>
+        </Confirm>
+      )}
+    </section>
+  );
+}
+
+function CreateForm(props: {
+  held: ReadonlySet<string>;
+  busy: boolean;
+  onCreate(name: string, scopes: string[]): void;
+}) {
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<Set<string>>(new Set(['interaction-content:read']));
+  const offered = [...new Set([...Object.keys(SCOPE_HELP), ...props.held])];
+  const toggle = (s: string) => {
+    const next = new Set(scopes);
+    if (next.has(s)) next.delete(s);
+    else next.add(s);
+    setScopes(next);
+  };
+  const chosen = [...scopes].filter((s) => props.held.has(s));
+  return (
+    <details class="panel">
+      <summary>Create a client</summary>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          props.onCreate(name.trim(), chosen);
+        }}
+      >
+        <div class="field">
+          <label for="client-name">Name (optional)</label>
+          <input
+            id="client-name"
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+            maxLength={200}
+            placeholder="e.g. QA recorder integration"
+          />
+        </div>
+        <fieldset class="checks">
+          <legend>Scopes</legend>
+          {offered.map((s) => (
+            <label key={s} class="check">
+              <input
+                type="checkbox"
+                checked={scopes.has(s) && props.held.has(s)}
+                disabled={!props.held.has(s)}
+                onChange={() => toggle(s)}
+              />
+              <span>
+                <code>{s}</code>
+                {SCOPE_HELP[s] && <span class="muted small"> — {SCOPE_HELP[s]}</span>}
+                {!props.held.has(s) && (
+                  <span class="muted small"> (your sign-in lacks it, so you cannot grant it)</span>
+                )}
+              </span>
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit" class="primary" disabled={props.busy || chosen.length === 0}>
+          Create client
+        </button>
+      </form>
+    </details>
+  );
+}
+
+/** Per-client content permissions (read/delete restricted by type and direction), as the server states them. */
+function Permissions({ value }: { value: Record<string, unknown> }) {
+  const parts = Object.entries(value)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? describe(v as Record<string, unknown>) : String(v)}`);
+  if (parts.length === 0) return null;
+  return <p class="muted small">Restricted — {parts.join('; ')}</p>;
+}
+
+function describe(v: Record<string, unknown>): string {
+  return Object.entries(v)
+    .filter(([, x]) => x !== null && x !== undefined)
+    .map(([k, x]) => `${k} ${Array.isArray(x) ? x.join(', ') : String(x)}`)
+    .join(', ');
+}

@@ -1,0 +1,153 @@
+// The console's admin pages in a real browser (Debian's Chromium through playwright-core) against
+// one real server: API clients, retention, deletion jobs, webhooks. Each page is driven the way a
+// person would, and what it did is checked through the API beside the browser.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { compactVerify, createRemoteJWKSet } from 'jose';
+import type { Browser, Page } from 'playwright-core';
+import {
+  assertAccessible,
+  assertFitsPhone,
+  newPage as newPageOf,
+  tokenFor,
+  until,
+} from './browser-helpers.js';
+import {
+  buildConsole,
+  type ConsoleServer,
+  chromiumMissing,
+  launchBrowser,
+  type Seeded,
+  seed,
+  signIn,
+  startConsoleServer,
+} from './harness.js';
+
+let server: ConsoleServer;
+let browser: Browser;
+let data: Seeded;
+let page: Page;
+const problems: string[] = [];
+const newPage = (viewport?: { width: number; height: number }) => newPageOf(browser, problems, viewport);
+const nav = (p: Page, name: string) =>
+  p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
+
+describe('console admin pages in Chromium', { skip: chromiumMissing, timeout: 240_000 }, () => {
+  before(async () => {
+    const root = join(tmpdir(), `ics-console-admin-build-${process.pid}`);
+    await buildConsole(root);
+    server = await startConsoleServer({ root });
+    browser = await launchBrowser();
+    data = await seed(server.deps, { count: 6 });
+    ({ page } = await newPage());
+    await signIn(page, server.url, await server.client());
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('clients: create one with scopes, its secret is shown once and works; rotate; revoke', async () => {
+    await nav(page, 'API clients');
+    await page.getByRole('heading', { name: 'API clients' }).waitFor();
+    await page.locator('table.clients tbody tr').filter({ hasText: 'you' }).waitFor();
+
+    await page.getByText('Create a client').click();
+    await page.getByLabel('Name (optional)').fill('QA recorder');
+    // Read is ticked by default; add delete.
+    await page.getByRole('checkbox', { name: /interaction-content:delete/ }).check();
+    await page.getByRole('button', { name: 'Create client' }).click();
+    const shown = page.locator('.secret-once');
+    await shown.getByRole('heading', { name: 'Client created: QA recorder' }).waitFor();
+    const clientId = (await shown.locator('dd code').nth(0).textContent()) ?? '';
+    const secret = (await shown.locator('dd code.secret').textContent()) ?? '';
+    assert.match(clientId, /\S{8,}/);
+    assert.ok(secret.length >= 20, secret);
+    const row = page.locator('table.clients tbody tr').filter({ hasText: clientId });
+    assert.match(
+      (await row.textContent()) ?? '',
+      /interaction-content:delete.*interaction-content:read|interaction-content:read.*interaction-content:delete/,
+    );
+    const token = await tokenFor(server.url, clientId, secret);
+    assert.equal(typeof token, 'string', 'the secret shown works at the token endpoint');
+    await assertAccessible(page, 'clients page');
+
+    // Once: dismissed, it is nowhere in the page, and a reload of the list does not bring it back.
+    await shown.getByRole('button', { name: /dismiss/ }).click();
+    await shown.waitFor({ state: 'detached' });
+    await page.reload();
+    await signIn(page, server.url, await server.client());
+    await nav(page, 'API clients');
+    await row.waitFor();
+    assert.equal(((await page.content()) as string).includes(secret), false, 'the secret is not shown again');
+
+    await row.getByRole('button', { name: /^Rotate/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Rotate' }).click();
+    await page.getByRole('heading', { name: 'New secret for QA recorder' }).waitFor();
+    const rotated = (await page.locator('.secret-once dd code.secret').textContent()) ?? '';
+    assert.notEqual(rotated, secret);
+    assert.equal(await tokenFor(server.url, clientId, secret), 401, 'the old secret stops working');
+    assert.equal(typeof (await tokenFor(server.url, clientId, rotated)), 'string', 'the new one works');
+    await page.getByRole('button', { name: /dismiss/ }).click();
+
+    await row.getByRole('button', { name: /^Revoke/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke this client?' });
+    assert.match((await dialog.textContent()) ?? '', /QA recorder/);
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByText('Client QA recorder revoked').waitFor();
+    await row.getByText('revoked').waitFor();
+    assert.equal(await row.getByRole('button').count(), 0, 'a revoked client offers no actions');
+    assert.notEqual(typeof (await tokenFor(server.url, clientId, rotated)), 'string', 'revoked: no token');
+  });
+
+  test('clients: a sign-in cannot grant scopes it lacks', async () => {
+    const limited = await newPage();
+    try {
+      await signIn(
+        limited.page,
+        server.url,
+        await server.client('interaction-content:admin interaction-content:read'),
+      );
+      await nav(limited.page, 'API clients');
+      await limited.page.getByText('Create a client').click();
+      assert.equal(
+        await limited.page.getByRole('checkbox', { name: /interaction-content:delete/ }).isDisabled(),
+        true,
+      );
+      assert.equal(
+        await limited.page.getByRole('checkbox', { name: /interaction-content:read/ }).isDisabled(),
+        false,
+      );
+      // Nor get the secret of a client that has them (rotating would hand it over).
+      const wider = limited.page.locator('table.clients tbody tr').filter({ hasText: 'interaction-content:delete' });
+      assert.equal(await wider.first().getByRole('button', { name: /^Rotate/ }).isDisabled(), true);
+    } finally {
+      await limited.ctx.close();
+    }
+  });
+
+  test('phone width: the admin pages fit', async () => {
+    const phone = await newPage({ width: 390, height: 844 });
+    try {
+      await signIn(phone.page, server.url, await server.client());
+      for (const hash of ['#/clients']) {
+        await phone.page.goto(`${server.url}/console/${hash}`);
+        await phone.page.locator('main h1').waitFor();
+        await phone.page.locator('main table, main .alert').first().waitFor();
+        await assertFitsPhone(phone.page, hash);
+      }
+    } finally {
+      await phone.ctx.close();
+    }
+  });
+
+  test('no Content-Security-Policy violation or page error anywhere', () => {
+    assert.ok(data.call);
+    assert.deepEqual(problems, []);
+  });
+});
