@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RetentionRule } from '../api/admin-types.ts';
 import { api } from '../api/client.ts';
 import { ApiError, describeError, isAbort, isMissingRoute } from '../api/errors.ts';
-import { API, type ContentItem, contentPath, type Interaction } from '../api/types.ts';
+import { API, type ContentItem, contentPath, type Interaction, type LegalHold } from '../api/types.ts';
 import { hasScope } from '../auth/session.ts';
 import { Alert } from '../components/alert.tsx';
 import { Confirm } from '../components/confirm.tsx';
@@ -65,12 +65,22 @@ export default function InteractionPage({ params }: PageProps) {
   useEffect(() => {
     const abort = new AbortController();
     setError(undefined);
-    api<Interaction>(`${API}/interactions/${encodeURIComponent(guid)}`, {
-      query: { include: admin ? 'legalHold' : undefined },
-      signal: abort.signal,
-    }).then(
-      ({ data }) => {
-        setInteraction(data);
+    const path = `${API}/interactions/${encodeURIComponent(guid)}`;
+    Promise.all([
+      api<Interaction>(path, { signal: abort.signal }),
+      // The hold (admin scope): GET …/legal-hold answers 404 legal_hold_not_found when there is none.
+      admin
+        ? api<LegalHold>(`${path}/legal-hold`, { signal: abort.signal }).then(
+            ({ data }) => data,
+            (err) => {
+              if (err instanceof ApiError && err.status === 404) return null;
+              throw err;
+            },
+          )
+        : undefined,
+    ]).then(
+      ([{ data }, legalHold]) => {
+        setInteraction({ ...data, legalHold });
         setGone(false);
       },
       (err) => {
