@@ -94,7 +94,18 @@ try {
   await page.getByText(/Chain verified/).waitFor();
   await shot(page, 'audit');
 
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Retention' }).click();
+  const nav = (name: string) =>
+    page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
+
+  await nav('API clients');
+  await page.getByText('Create a client').click();
+  await page.getByLabel('Name (optional)').fill('QA recorder integration');
+  await page.getByRole('button', { name: 'Create client' }).click();
+  await page.locator('.secret-once').waitFor();
+  await page.getByText('Create a client').click();
+  await shot(page, 'clients');
+
+  await nav('Retention');
   await page.getByText('Not available on this server').waitFor();
   await shot(page, 'planned');
   await ctx.close();
