@@ -124,8 +124,16 @@ describe('console admin pages in Chromium', { skip: chromiumMissing, timeout: 24
         false,
       );
       // Nor get the secret of a client that has them (rotating would hand it over).
-      const wider = limited.page.locator('table.clients tbody tr').filter({ hasText: 'interaction-content:delete' });
-      assert.equal(await wider.first().getByRole('button', { name: /^Rotate/ }).isDisabled(), true);
+      const wider = limited.page
+        .locator('table.clients tbody tr')
+        .filter({ hasText: 'interaction-content:delete' });
+      assert.equal(
+        await wider
+          .first()
+          .getByRole('button', { name: /^Rotate/ })
+          .isDisabled(),
+        true,
+      );
     } finally {
       await limited.ctx.close();
     }
