@@ -88,7 +88,7 @@ export async function seedDataset(opts: {
       insertInteraction.run(row);
       for (const agent of new Set(agents)) insertAgent.run('default', agent, start, guid);
       for (const item of items) {
-        const c = fromContent(item);
+        const c = { ...fromContent(item), start_ms: start, direction: rec.direction };
         insertContent ??= insertRow('contents', c);
         insertContent.run(c);
         contentRows++;

@@ -20,6 +20,7 @@ import { contentRoutes } from './http/routes/content.js';
 import { deletionRoutes } from './http/routes/deletion.js';
 import { EXPORT_BASE, exportRoutes } from './http/routes/export.js';
 import { interactionRoutes } from './http/routes/interactions.js';
+import { retentionRoutes } from './http/routes/retention.js';
 import { tokenRoutes } from './http/routes/token.js';
 import { ContentItem, ErrorBody, Interaction, LegalHoldBody } from './http/schemas.js';
 import type { AppServices } from './http/services.js';
@@ -126,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(contentRoutes(deps.services));
       await api.register(adminRoutes(deps.services));
       await api.register(clientRoutes(deps.services));
+      await api.register(retentionRoutes(deps.services));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: API_BASE },

@@ -91,6 +91,7 @@ export interface Config {
   /** The key that seals stored secrets (ICS_SECRETS_KEY); undefined: `<data dir>/secrets.key`. */
   secrets: { key: string | undefined };
   export: ExportConfig;
+  retention: RetentionConfig;
   logLevel: string;
   /** Test-only fault injection points (ICS_TEST_FAULTS); never set in production. */
   testFaults: string | undefined;
@@ -119,6 +120,18 @@ export interface ExportConfig {
   settleMs: number;
   /** Origins a storage item's custom endpoint may name; undefined: any. [] = AWS only. */
   allowedEndpoints: string[] | undefined;
+}
+
+/** Retention policies and their sweep (src/retention/). */
+export interface RetentionConfig {
+  /** How long a change to the rules (or turning retention on) waits before it acts; 0 = at once. */
+  graceMs: number;
+  /** How often each account's sweep runs. */
+  sweepIntervalMs: number;
+  /** Due items read per page of a sweep. */
+  batchSize: number;
+  /** Interactions deleted per transaction (each ends in a checkpoint of the sweep). */
+  txSize: number;
 }
 
 export class ConfigError extends Error {
@@ -214,6 +227,12 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     settleMs: int('ICS_EXPORT_SETTLE_SECONDS', 600, 0, 86400 * 7) * 1000,
     allowedEndpoints: parseEndpoints(env.ICS_EXPORT_ENDPOINTS, problems),
   };
+  const retentionConfig: RetentionConfig = {
+    graceMs: int('ICS_RETENTION_GRACE_DAYS', 30, 0, 36500) * 86_400_000,
+    sweepIntervalMs: int('ICS_RETENTION_SWEEP_SECONDS', 3600, 1, 86400 * 7) * 1000,
+    batchSize: int('ICS_RETENTION_BATCH_SIZE', 500, 1, 10_000),
+    txSize: int('ICS_RETENTION_TX_SIZE', 8, 1, 1000),
+  };
   const seconds = (name: string, fallback: number) => int(name, fallback, 1, 86400) * 1000;
   const timeouts = {
     headersMs: seconds('ICS_HEADERS_TIMEOUT_SECONDS', 30),
@@ -269,6 +288,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     console: consoleConfig,
     secrets: { key: secretsKey },
     export: exportConfig,
+    retention: retentionConfig,
     logLevel,
     testFaults: env.ICS_TEST_FAULTS || undefined,
   });

@@ -37,6 +37,8 @@ import { openMetadataStore } from './metadata/open-metadata-store.js';
 import { sqlHandle } from './metadata/sql-handle.js';
 import { openBucketStore } from './rate-limit/open-bucket-store.js';
 import type { BucketStore } from './rate-limit/token-bucket.js';
+import { KyselyRetentionStore } from './retention/kysely-retention-store.js';
+import { RetentionService } from './retention/retention-service.js';
 import { openSealedBox } from './secrets/sealed-box.js';
 
 export interface Deps extends AppDeps {
@@ -115,6 +117,18 @@ export async function createDeps(
     const events = new KyselyOutbox();
     const bucketStore = await openBucketStore(config.redis);
     buckets = bucketStore;
+    const retentionStore = new KyselyRetentionStore(sqlHandle(store));
+    const retention = new RetentionService(
+      { store, retention: retentionStore, jobs, poke: () => runner.poke() },
+      { graceMs: config.retention.graceMs },
+    );
+    const deletion = new DeletionService({
+      store,
+      purger,
+      locks: new NodeLeases({ jobs, node: registry }),
+      faults,
+      events,
+    });
     const services = {
       interactions: new InteractionService(
         { store, cursors },
@@ -127,13 +141,7 @@ export async function createDeps(
           maxConcurrentUploadsPerAccount: config.limits.maxConcurrentUploadsPerAccount,
         },
       ),
-      deletion: new DeletionService({
-        store,
-        purger,
-        locks: new NodeLeases({ jobs, node: registry }),
-        faults,
-        events,
-      }),
+      deletion,
       holds: new HoldService({ store, events }),
       audit: new AuditService({ store }),
       exports: new ExportService(
@@ -141,6 +149,7 @@ export async function createDeps(
         { allowedEndpoints: config.export.allowedEndpoints },
       ),
       clients: new ClientService({ store }),
+      retention,
     };
     return {
       config,

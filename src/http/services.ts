@@ -6,6 +6,7 @@ import type { DeletionService } from '../core/deletion-service.js';
 import type { HoldService } from '../core/hold-service.js';
 import type { InteractionService } from '../core/interaction-service.js';
 import type { ExportService } from '../export/export-service.js';
+import type { RetentionService } from '../retention/retention-service.js';
 
 /** The use-cases the routes call; each route calls one. */
 export interface AppServices {
@@ -16,6 +17,7 @@ export interface AppServices {
   audit: AuditService;
   exports: ExportService;
   clients: ClientService;
+  retention: RetentionService;
 }
 
 declare module 'fastify' {

@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 // Row types of the tables created by migrations/, as Kysely sees them. Times are epoch ms; bigint
 // columns arrive as numbers (pg's int8 parser is overridden per pool; SQLite integers are numbers).
 
@@ -82,6 +84,35 @@ export const CONTENT_COLUMNS = columnsOf<ContentRow>()([
   'owning_interaction_plan_id',
   'properties',
 ]);
+
+/**
+ * Columns of the contents table beside ContentRow: the interaction's start and direction, copied on
+ * insert for retention's index (migration 0007). Not part of a content record; null only on rows
+ * written by a version before 0007 and not yet backfilled (the migration backfills them).
+ */
+export interface ContentRetentionColumns {
+  start_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  direction: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Those columns' names: content reads leave them out on purpose (they are not part of a record). */
+export const CONTENT_RETENTION_COLUMNS = ['start_ms', 'direction'] as const;
+
+export interface RetentionPolicyRow {
+  account: string;
+  /** 'on' or 'paused'. */
+  status: string;
+  /** JSON array of rules in force. */
+  rules: string;
+  /** JSON array of rules waiting out the grace period, or null. */
+  pending_rules: string | null;
+  pending_until_ms: number | null;
+  version: number;
+  updated_ms: number;
+  sweep_requested_ms: number | null;
+  last_sweep_ms: number | null;
+  last_sweep_deleted: number | null;
+}
 
 export interface PurgeRow {
   account: string;
@@ -212,7 +243,7 @@ export interface ExportStorageRow {
 export interface Database {
   interactions: InteractionRow;
   interaction_agents: InteractionAgentRow;
-  contents: ContentRow;
+  contents: ContentRow & ContentRetentionColumns;
   purge_queue: PurgeRow;
   audit_log: AuditRow;
   audit_heads: AuditHeadRow;
@@ -223,6 +254,7 @@ export interface Database {
   jobs: JobRow;
   outbox: OutboxRow;
   export_storage: ExportStorageRow;
+  retention_policies: RetentionPolicyRow;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -113,14 +113,26 @@ export class KyselyMetadataTx implements MetadataTx {
           .execute();
         return toContent(old);
       }
+      // The count first: its UPDATE returns the interaction's start and direction, which the new
+      // row carries for retention's index (migration 0007), in the same two statements as before.
+      const owner = await this.#trx
+        .updateTable('interactions')
+        .set((eb) => ({ content_count: eb('content_count', '+', 1) }))
+        .where('account', '=', rec.account)
+        .where('guid', '=', rec.guid)
+        .returning(['start_ms', 'direction'])
+        .executeTakeFirst();
+      if (!owner) throw new Error(`interaction '${rec.guid}' does not exist`);
       try {
-        await this.#trx.insertInto('contents').values(row).execute();
+        await this.#trx
+          .insertInto('contents')
+          .values({ ...row, start_ms: owner.start_ms, direction: owner.direction })
+          .execute();
       } catch (err) {
         if (isForeignKeyViolation(err))
           throw new Error(`interaction '${rec.guid}' does not exist`, { cause: err });
         throw err;
       }
-      await this.#addToCount(rec.account, rec.guid, 1);
       return undefined;
     });
   }

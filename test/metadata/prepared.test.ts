@@ -6,7 +6,12 @@ import { after, before, describe, test } from 'node:test';
 import Sqlite from 'better-sqlite3';
 import { type Generated, Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { CONTENT_COLUMNS, type Database, INTERACTION_COLUMNS } from '../../src/metadata/db-schema.js';
+import {
+  CONTENT_COLUMNS,
+  CONTENT_RETENTION_COLUMNS,
+  type Database,
+  INTERACTION_COLUMNS,
+} from '../../src/metadata/db-schema.js';
 import { openMetadataStore } from '../../src/metadata/open-metadata-store.js';
 import { PreparedQuery } from '../../src/metadata/prepared-query.js';
 import { IcsSqliteDialect } from '../../src/metadata/sqlite-dialect.js';
@@ -694,7 +699,8 @@ describe('the column lists of the hot reads', () => {
       const columns = (table: string) =>
         (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
       assert.deepEqual(columns('interactions'), [...INTERACTION_COLUMNS]);
-      assert.deepEqual(columns('contents'), [...CONTENT_COLUMNS]);
+      // Plus retention's copies of the interaction's start and direction, which no read returns.
+      assert.deepEqual(columns('contents'), [...CONTENT_COLUMNS, ...CONTENT_RETENTION_COLUMNS]);
       db.close();
     } finally {
       await remove();
