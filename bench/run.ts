@@ -7,6 +7,7 @@ import { exportFigure } from './figures/export.js';
 import { importFigure } from './figures/import.js';
 import { largeUploadRows } from './figures/large-upload.js';
 import { metadataFigure } from './figures/metadata.js';
+import { postgresWriteFigure } from './figures/postgres-writes.js';
 import { searchFigure } from './figures/search.js';
 import { smallFileFigures } from './figures/small-files.js';
 import { type BenchContext, FULL, QUICK } from './lib/context.js';
@@ -21,7 +22,16 @@ import { seedDataset } from './seed-dataset.js';
 // Every figure is measured side by side with its yardstick in the same run, in interleaved rounds,
 // and reported as medians and ratios. Results: the tables on stdout and bench/.work/results.json.
 
-const GROUPS = ['metadata', 'search', 'download', 'small-files', 'large-upload', 'import', 'export'] as const;
+const GROUPS = [
+  'metadata',
+  'search',
+  'download',
+  'small-files',
+  'postgres',
+  'large-upload',
+  'import',
+  'export',
+] as const;
 
 const { values } = parseArgs({
   options: {
@@ -118,6 +128,7 @@ try {
       });
     }
     if (deleteFigure) figures.push(deleteFigure);
+    if (only.has('postgres')) figures.push(await postgresWriteFigure(ctx, ics));
     if (only.has('import')) figures.push(await importFigure(ctx, ics));
     if (only.has('export')) figures.push(await exportFigure(ctx, ics));
   });

@@ -21,6 +21,8 @@ export interface Params {
   /** 64 KiB uploads per round, later deleted; and the writers' concurrency. */
   smallUploads: number;
   writeConnections: number;
+  /** Uploads, then deletes, per side per round in the PostgreSQL ÷ SQLite figure. */
+  pgWrites: number;
   largeUploadMiB: number;
   /** Interactions copied by `ics import` per round (each: a 5 MiB recording, a transcript, a summary). */
   importInteractions: number;
@@ -40,6 +42,7 @@ export const QUICK: Params = {
   smallFiles: 8,
   smallUploads: 100,
   writeConnections: 8,
+  pgWrites: 200,
   largeUploadMiB: 256,
   importInteractions: 20,
 };
@@ -58,6 +61,7 @@ export const FULL: Params = {
   smallFiles: 32,
   smallUploads: 2000,
   writeConnections: 8,
+  pgWrites: 1000,
   largeUploadMiB: 1024,
   importInteractions: 60,
 };

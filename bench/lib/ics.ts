@@ -31,6 +31,10 @@ export async function startIcs(opts: {
   dataDir: string;
   profileDir?: string;
   root?: string;
+  /** Extra environment for this server (e.g. ICS_DATABASE_URL for a PostgreSQL-backed one). */
+  env?: Record<string, string>;
+  /** Extra node flags for this server only (e.g. `--import` of a query counter). */
+  nodeFlags?: string[];
 }): Promise<IcsServer> {
   const dataDir = resolve(opts.dataDir);
   const port = await freePort();
@@ -40,7 +44,13 @@ export async function startIcs(opts: {
     process.execPath,
     // The compiled build, as `npm start` runs it in production (bench/run.ts builds it first).
     // ICS_BENCH_NODE_FLAGS: extra node/V8 flags for the server only, for experiments (e.g. GC flags).
-    [...(process.env.ICS_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...prof, 'bin/ics.js', 'serve'],
+    [
+      ...(process.env.ICS_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ...(opts.nodeFlags ?? []),
+      ...prof,
+      'bin/ics.js',
+      'serve',
+    ],
     {
       cwd: opts.root ?? ROOT,
       env: {
@@ -55,6 +65,7 @@ export async function startIcs(opts: {
         // ICS_BENCH_RATE_LIMIT=0 switches the limiter off instead, for A/B runs of its cost.
         ICS_RATE_LIMIT_PER_SECOND: process.env.ICS_BENCH_RATE_LIMIT ?? '1000000',
         ICS_RATE_LIMIT_BURST: '10000000',
+        ...opts.env,
       },
       ready: async () => (await fetch(`${url}/healthz`)).ok,
     },

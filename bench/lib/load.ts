@@ -46,6 +46,10 @@ export function cannon(opts: CannonOptions): Promise<LoadResult> {
     });
   }
   const started = process.hrtime.bigint();
+  // autocannon calls back on its next one-second tick after the last response, so with `amount`
+  // its own end time (and the callback's) is rounded up to whole seconds; the run ends at the last
+  // response instead.
+  let last = started;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -57,17 +61,22 @@ export function cannon(opts: CannonOptions): Promise<LoadResult> {
       },
       (err) => {
         if (err) return reject(err);
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const end = opts.amount === undefined ? process.hrtime.bigint() : last;
+        const seconds = Number(end - started) / 1e9;
         resolve({ rps: ok / seconds, ok, failed, seconds, latenciesMs: latencies });
       },
     );
     instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+      last = process.hrtime.bigint();
       if (status >= 200 && status < 300) {
         ok++;
         latencies.push(ms);
       } else failed++;
     });
-    instance.on('reqError', () => failed++);
+    instance.on('reqError', () => {
+      last = process.hrtime.bigint();
+      failed++;
+    });
   });
 }
 
