@@ -159,20 +159,22 @@ export class ContentService {
     let purge: PurgeEntry[] = [];
     try {
       const result = await this.deps.store.transaction(async (tx) => {
-        const interaction = await tx.lockInteraction(account, guid);
+        const { interaction, content } = await tx.lockInteractionWithContent(account, guid);
         if (!interaction) throw interactionNotFound(guid);
-        const old = (await tx.listContent(account, guid)).find((c) => c.contentKey === contentKey);
+        const old = content.find((c) => c.contentKey === contentKey);
         if (old && interaction.legalHold) throw heldConflict(ctx, guid, interaction.legalHold);
-        // The reservation must still be ours: if this node was taken for dead (it stalled past the
-        // node timeout), a purge worker may be erasing the blob, and the row must not commit.
-        if (!(await tx.takeUploadIntent(intent)))
-          throw unavailable('The upload took too long and its reservation was released; send it again');
         // HTTP dates have whole seconds: two versions within one second would share Last-Modified,
         // and a client's If-Range date could then splice bytes of both. The new one moves on to the
         // next second instead, so each version's date names it alone.
         if (old && Math.floor(old.lastModified / 1000) >= Math.floor(item.lastModified / 1000))
           item.lastModified = (Math.floor(old.lastModified / 1000) + 1) * 1000;
-        const prev = await tx.putContent(item);
+        // The reservation must still be ours: if this node was taken for dead (it stalled past the
+        // node timeout), a purge worker may be erasing the blob, and the row must not commit. Both
+        // statements are issued together (one round trip on PostgreSQL): if the reservation is gone,
+        // the row written beside it is rolled back with the transaction.
+        const [taken, prev] = await Promise.all([tx.takeUploadIntent(intent), tx.putContent(item)]);
+        if (!taken)
+          throw unavailable('The upload took too long and its reservation was released; send it again');
         await this.deps.events.record(tx, [
           {
             type: 'interaction-content.added.v1',

@@ -53,8 +53,7 @@ export class DeletionService {
     const guid = parseGuid(rawGuid);
     const target = parseContentKey(rawKey);
     const { entries, purge } = await this.deps.store.transaction(async (tx) => {
-      const interaction = await tx.lockInteraction(ctx.actor.account, guid);
-      const items = interaction ? await tx.listContent(ctx.actor.account, guid) : [];
+      const { interaction, content: items } = await tx.lockInteractionWithContent(ctx.actor.account, guid);
       if (!interaction || items.length === 0) throw interactionNotFound(guid);
       const chosen = selectContent(target, items);
       if (chosen.length === 0) throw contentNotFound(guid, rawKey);

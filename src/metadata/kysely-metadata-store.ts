@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type {
   ApiClient,
   AuditEntry,
@@ -14,12 +14,13 @@ import { KyselyMetadataTx } from './kysely-metadata-tx.js';
 import { fromClient, toClient } from './mappers.js';
 import type { MetadataStore, MetadataTx } from './metadata-store.js';
 import { runMigrations } from './migrate.js';
+import { PgPipeline } from './pg-pipeline.js';
 import * as purge from './purge-queue.js';
 import * as reads from './reads.js';
 import { countQuery } from './search-query.js';
 import { registerSqlHandle } from './sql-handle.js';
 import { truncateWal } from './sqlite-dialect.js';
-import { atSeam, isUniqueViolation } from './store-errors.js';
+import { atSeam, isAbortedTransaction, isUniqueViolation } from './store-errors.js';
 
 const SIGNING_SECRET = 'token_signing_secret';
 const CLIENT_SECRET_KEY = 'client_secret_key';
@@ -55,30 +56,49 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   transaction<T>(fn: (tx: MetadataTx) => Promise<T>): Promise<T> {
+    if (this.#dialect === 'postgres') return atSeam(() => this.#pgTransaction(fn));
     // Errors fn throws itself pass the seam untouched (it translates driver errors only).
     return atSeam(async () => {
       let erased = false;
-      // PostgreSQL: READ COMMITTED explicitly, whatever the server's default: the row-lock designs
-      // (lockInteraction, the audit head upsert, SKIP LOCKED claims) rely on it, and under
-      // SERIALIZABLE concurrent appends would fail instead of queueing.
-      const begin =
-        this.#dialect === 'postgres'
-          ? this.#db.transaction().setIsolationLevel('read committed')
-          : this.#db.transaction();
-      const result = await begin.execute(async (trx) => {
+      const result = await this.#db.transaction().execute(async (trx) => {
         const tx = new KyselyMetadataTx(trx, this.#dialect);
         const value = await fn(tx);
         erased = tx.erased;
         return value;
       });
       // A deletion has answered only once its rows are gone from every file (see truncateWal).
-      if (erased && this.#dialect === 'sqlite' && !(await this.#scrubWal())) {
+      if (erased && !(await this.#scrubWal())) {
         this.#logger?.warn(
           {},
           'SQLite WAL held by a reader: deleted rows stay in it until the next deletion',
         );
       }
       return result;
+    });
+  }
+
+  /**
+   * PostgreSQL: one pooled connection, its statements pipelined (pg-pipeline.ts). BEGIN goes out
+   * with the first statement and the writes whose results are not read go out with the next
+   * statement that is waited for, or with COMMIT, so a deletion or an upload costs a few round
+   * trips instead of one per statement. READ COMMITTED explicitly, whatever the server's default:
+   * the row-lock designs (lockInteraction, the audit head upsert, SKIP LOCKED claims) rely on it,
+   * and under SERIALIZABLE concurrent appends would fail instead of queueing.
+   */
+  #pgTransaction<T>(fn: (tx: MetadataTx) => Promise<T>): Promise<T> {
+    return this.#db.connection().execute(async (db) => {
+      const conn = await db.getExecutor().provideConnection(async (c) => c);
+      const pipe = new PgPipeline(conn);
+      pipe.send(CompiledQuery.raw('start transaction isolation level read committed'));
+      try {
+        const value = await fn(new KyselyMetadataTx(db, this.#dialect, pipe));
+        await pipe.commit();
+        return value;
+      } catch (err) {
+        await pipe.rollback();
+        // A statement behind a failed one reports only that the transaction is aborted (25P02).
+        throw pipe.failure !== undefined && isAbortedTransaction(err) ? pipe.failure : err;
+      }
     });
   }
 

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { type Compilable, type Kysely, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { chainEntry, GENESIS_HASH } from '../core/audit-chain.js';
 import type {
@@ -10,7 +10,7 @@ import type {
   NewPurgeEntry,
   PurgeEntry,
 } from '../core/types.js';
-import type { Database, Dialect } from './db-schema.js';
+import { CONTENT_COLUMNS, type ContentRow, type Database, type Dialect } from './db-schema.js';
 import {
   compareContent,
   fromAudit,
@@ -21,22 +21,54 @@ import {
   toPurge,
 } from './mappers.js';
 import type { MetadataTx } from './metadata-store.js';
-import { deletePurge, takeUploadIntent } from './purge-queue.js';
-import { getInteraction, listContent } from './reads.js';
+import type { PgPipeline } from './pg-pipeline.js';
+import { deletePurge, takeUploadIntent, takeUploadIntentQuery } from './purge-queue.js';
+import {
+  getInteraction,
+  listContent,
+  listContentQuery,
+  lockInteractionQuery,
+  toContentList,
+} from './reads.js';
 import { registerSqlTransaction } from './sql-handle.js';
 import { atSeam, isForeignKeyViolation } from './store-errors.js';
 
-/** MetadataTx over one Kysely transaction (BEGIN IMMEDIATE on SQLite, READ COMMITTED on PostgreSQL). */
+/** A write whose result is not read. */
+type Write = Compilable<unknown> & { execute(): Promise<unknown> };
+
+/**
+ * MetadataTx over one transaction: a Kysely transaction on SQLite (BEGIN IMMEDIATE), and on
+ * PostgreSQL a connection in pipeline mode (READ COMMITTED), where writes whose results are not
+ * read are sent without waiting and statements that do not depend on each other share a round trip
+ * (pg-pipeline.ts; docs/performance.md counts them).
+ */
 export class KyselyMetadataTx implements MetadataTx {
-  readonly #trx: Transaction<Database>;
+  readonly #trx: Kysely<Database>;
   readonly #dialect: Dialect;
+  readonly #pipe: PgPipeline | undefined;
+  /** Interactions this transaction has row-locked (PostgreSQL) or read under the write lock (SQLite). */
+  readonly #locked = new Map<string, InteractionRecord>();
+  /** Ledger heads this transaction holds: once upserted, the head row is locked until the end. */
+  readonly #heads = new Map<string, { seq: number; hash: string }>();
   /** Whether rows were deleted: the store then scrubs their old images from SQLite's WAL. */
   erased = false;
 
-  constructor(trx: Transaction<Database>, dialect: Dialect) {
+  constructor(trx: Kysely<Database>, dialect: Dialect, pipe?: PgPipeline) {
     this.#trx = trx;
     this.#dialect = dialect;
-    registerSqlTransaction(this, trx);
+    this.#pipe = pipe;
+    registerSqlTransaction(this, trx, (q) => this.#later(q));
+  }
+
+  /** Rows of a statement that is waited for (through the pipeline on PostgreSQL, so failures of earlier writes surface). */
+  async #rows<R>(query: Compilable<R> & { execute(): Promise<R[]> }): Promise<R[]> {
+    return this.#pipe ? (await this.#pipe.run(query.compile())).rows : query.execute();
+  }
+
+  /** A write nobody reads back: pipelined on PostgreSQL (a failure surfaces by COMMIT), run now elsewhere. */
+  async #later(query: Write): Promise<void> {
+    if (this.#pipe) this.#pipe.send(query.compile());
+    else await query.execute();
   }
 
   getInteraction(account: string, guid: string) {
@@ -78,21 +110,38 @@ export class KyselyMetadataTx implements MetadataTx {
   lockInteraction(account: string, guid: string) {
     return atSeam(async () => {
       // SQLite needs no row lock: BEGIN IMMEDIATE already holds the database's single write lock.
-      if (this.#dialect === 'sqlite') return getInteraction(this.#trx, account, guid);
-      const row = await this.#trx
-        .selectFrom('interactions')
-        .selectAll()
-        .where('account', '=', account)
-        .where('guid', '=', guid)
-        .forUpdate()
-        .executeTakeFirst();
-      return row && toInteraction(row);
+      const rec = this.#pipe
+        ? (await this.#pipe.run(lockInteractionQuery.compiled(this.#trx, account, guid))).rows.map(
+            toInteraction,
+          )[0]
+        : await getInteraction(this.#trx, account, guid);
+      if (rec) this.#locked.set(lockKey(account, guid), rec);
+      return rec;
+    });
+  }
+
+  lockInteractionWithContent(account: string, guid: string) {
+    return atSeam(async () => {
+      if (!this.#pipe) {
+        const interaction = await this.lockInteraction(account, guid);
+        return { interaction, content: interaction ? await listContent(this.#trx, account, guid) : [] };
+      }
+      // One round trip: the read is queued behind the lock on the wire, so the server starts it (and
+      // takes its snapshot) only once the lock is granted, and it sees what the previous holder committed.
+      const [locked, listed] = await Promise.all([
+        this.#pipe.run(lockInteractionQuery.compiled(this.#trx, account, guid)),
+        this.#pipe.run(listContentQuery.compiled(this.#trx, account, guid)),
+      ]);
+      const interaction = locked.rows.map(toInteraction)[0];
+      if (interaction) this.#locked.set(lockKey(account, guid), interaction);
+      return { interaction, content: interaction ? toContentList(listed.rows) : [] };
     });
   }
 
   putContent(rec: ContentRecord): Promise<ContentRecord | undefined> {
     return atSeam(async () => {
       const row = fromContent(rec);
+      if (this.#pipe) return this.#putContentPg(row);
       const old = await this.#trx
         .selectFrom('contents')
         .selectAll()
@@ -137,16 +186,61 @@ export class KyselyMetadataTx implements MetadataTx {
     });
   }
 
+  /**
+   * PostgreSQL: read-and-lock the old row, insert or update, and count, in one statement. The CTEs
+   * share one snapshot: `old` is the row as it was (locked), `ins` inserts only when there was none
+   * (ON CONFLICT DO NOTHING against a row committed meanwhile), `upd` updates only the row `old` saw.
+   * A row that appeared meanwhile leaves both empty, and that is refused rather than lost.
+   */
+  async #putContentPg(row: ContentRow): Promise<ContentRecord | undefined> {
+    const { account, guid, content_key, ...changes } = row;
+    const names = Object.keys(row) as (keyof ContentRow)[];
+    const pk = sql`account = ${account} and guid = ${guid} and content_key = ${content_key}`;
+    const query = sql<ContentRow & { inserted: number; updated: number }>`
+      with old as (
+        select ${sql.join(CONTENT_COLUMNS.map((c) => sql.ref(c)))} from contents where ${pk} for update
+      ), ins as (
+        insert into contents (${sql.join(names.map((c) => sql.ref(c)))})
+        values (${sql.join(names.map((c) => row[c]))})
+        on conflict (account, guid, content_key) do nothing
+        returning 1
+      ), upd as (
+        update contents set ${sql.join(
+          (Object.keys(changes) as (keyof typeof changes)[]).map((c) => sql`${sql.ref(c)} = ${changes[c]}`),
+        )}
+        where ${pk} and exists (select 1 from old)
+        returning 1
+      ), counted as (
+        update interactions set content_count = content_count + 1
+        where account = ${account} and guid = ${guid} and exists (select 1 from ins)
+      )
+      select (select count(*) from ins) as inserted, (select count(*) from upd) as updated, old.*
+      from (select 1) as one left join old on true`;
+    let result: { rows: (ContentRow & { inserted: number; updated: number })[] };
+    try {
+      result = await (this.#pipe as PgPipeline).run(query.compile(this.#trx));
+    } catch (err) {
+      if (isForeignKeyViolation(err) || isForeignKeyViolation((err as { cause?: unknown }).cause))
+        throw new Error(`interaction '${guid}' does not exist`, { cause: err });
+      throw err;
+    }
+    const [r] = result.rows;
+    if (Number(r.inserted) + Number(r.updated) !== 1)
+      throw new Error(`content '${content_key}' of '${guid}' changed while it was being stored`);
+    return r.content_key === null ? undefined : toContent(r);
+  }
+
   deleteContent(account: string, guid: string, contentKeys: readonly string[]): Promise<ContentRecord[]> {
     return atSeam(async () => {
       if (contentKeys.length === 0) return [];
-      const rows = await this.#trx
-        .deleteFrom('contents')
-        .where('account', '=', account)
-        .where('guid', '=', guid)
-        .where('content_key', 'in', [...contentKeys])
-        .returningAll()
-        .execute();
+      const rows = await this.#rows(
+        this.#trx
+          .deleteFrom('contents')
+          .where('account', '=', account)
+          .where('guid', '=', guid)
+          .where('content_key', 'in', [...contentKeys])
+          .returningAll(),
+      );
       if (rows.length > 0) {
         // Content bytes never sit in the database and a content row's own metadata (key, type,
         // length, SHA-256) is what the ledger keeps anyway; only rows that carry personal data
@@ -160,32 +254,38 @@ export class KyselyMetadataTx implements MetadataTx {
 
   deleteInteraction(account: string, guid: string): Promise<ContentRecord[]> {
     return atSeam(async () => {
-      const rec = await getInteraction(this.#trx, account, guid);
+      const rec =
+        this.#locked.get(lockKey(account, guid)) ?? (await getInteraction(this.#trx, account, guid));
       if (!rec) return [];
+      this.#locked.delete(lockKey(account, guid));
       this.erased = true;
-      const rows = await this.#trx
+      const contents = this.#trx
         .deleteFrom('contents')
         .where('account', '=', account)
         .where('guid', '=', guid)
-        .returningAll()
-        .execute();
+        .returningAll();
+      // On PostgreSQL the agents' and the interaction's deletes go out right behind the contents'
+      // and share its round trip.
+      const deleted = this.#pipe
+        ? this.#pipe.run(contents.compile()).then((r) => r.rows)
+        : contents.execute();
+      if (!this.#pipe) await deleted;
       const agents = [...new Set(rec.handlingAgents)];
       if (agents.length > 0) {
         // Through the agents' primary key (account, agent_id, start_ms, guid): no other index needed.
-        await this.#trx
-          .deleteFrom('interaction_agents')
-          .where('account', '=', account)
-          .where('agent_id', 'in', agents)
-          .where('start_ms', '=', rec.start)
-          .where('guid', '=', guid)
-          .execute();
+        await this.#later(
+          this.#trx
+            .deleteFrom('interaction_agents')
+            .where('account', '=', account)
+            .where('agent_id', 'in', agents)
+            .where('start_ms', '=', rec.start)
+            .where('guid', '=', guid),
+        );
       }
-      await this.#trx
-        .deleteFrom('interactions')
-        .where('account', '=', account)
-        .where('guid', '=', guid)
-        .execute();
-      return rows.map(toContent).sort(compareContent);
+      await this.#later(
+        this.#trx.deleteFrom('interactions').where('account', '=', account).where('guid', '=', guid),
+      );
+      return (await deleted).map(toContent).sort(compareContent);
     });
   }
 
@@ -220,7 +320,7 @@ export class KyselyMetadataTx implements MetadataTx {
         last_error: null,
         quarantined_ms: null,
       }));
-      await this.#trx.insertInto('purge_queue').values(rows).execute();
+      await this.#later(this.#trx.insertInto('purge_queue').values(rows));
       return rows.map(toPurge);
     });
   }
@@ -230,7 +330,13 @@ export class KyselyMetadataTx implements MetadataTx {
   }
 
   takeUploadIntent(intent: PurgeEntry): Promise<boolean> {
-    return atSeam(() => takeUploadIntent(this.#trx, intent));
+    return atSeam(async () => {
+      if (!this.#pipe) return takeUploadIntent(this.#trx, intent);
+      const query = takeUploadIntentQuery(this.#trx, intent);
+      if (!query) return false;
+      const res = await this.#pipe.run(query.compile());
+      return Number(res.numAffectedRows ?? 0) === 1;
+    });
   }
 
   appendAudit(account: string, draft: AuditDraft): Promise<AuditEntry> {
@@ -239,35 +345,47 @@ export class KyselyMetadataTx implements MetadataTx {
       // transaction ends, in one statement and on both dialects: a concurrent append of the same
       // account (another connection or node) blocks on the lock and then sees the committed head.
       // On SQLite the write transaction is already exclusive. The first append inserts (1, GENESIS).
-      const head = await this.#trx
-        .insertInto('audit_heads')
-        .values({ account, last_seq: 1, last_hash: GENESIS_HASH })
-        .onConflict((oc) =>
-          oc.column('account').doUpdateSet((eb) => ({ last_seq: eb('audit_heads.last_seq', '+', 1) })),
-        )
-        .returning(['last_seq', 'last_hash'])
-        .executeTakeFirstOrThrow();
-      const entry = chainEntry(account, Number(head.last_seq), head.last_hash, draft);
-      await this.#trx.insertInto('audit_log').values(fromAudit(entry)).execute();
-      await this.#trx
-        .updateTable('audit_heads')
-        .set({ last_hash: entry.hash })
-        .where('account', '=', account)
-        .execute();
+      // Further appends in the same transaction hold the head already and need not read it again.
+      let head = this.#heads.get(account);
+      if (head) head = { seq: head.seq + 1, hash: head.hash };
+      else {
+        const [row] = await this.#rows(
+          this.#trx
+            .insertInto('audit_heads')
+            .values({ account, last_seq: 1, last_hash: GENESIS_HASH })
+            .onConflict((oc) =>
+              oc.column('account').doUpdateSet((eb) => ({ last_seq: eb('audit_heads.last_seq', '+', 1) })),
+            )
+            .returning(['last_seq', 'last_hash']),
+        );
+        head = { seq: Number(row.last_seq), hash: row.last_hash };
+      }
+      const entry = chainEntry(account, head.seq, head.hash, draft);
+      this.#heads.set(account, { seq: entry.seq, hash: entry.hash });
+      await this.#later(this.#trx.insertInto('audit_log').values(fromAudit(entry)));
+      await this.#later(
+        this.#trx
+          .updateTable('audit_heads')
+          .set({ last_seq: entry.seq, last_hash: entry.hash })
+          .where('account', '=', account),
+      );
       return entry;
     });
   }
 
   async #addToCount(account: string, guid: string, delta: number): Promise<void> {
     // An increment, not a recount: the UPDATE row-locks the interaction, so concurrent changes add up.
-    await this.#trx
-      .updateTable('interactions')
-      .set((eb) => ({ content_count: eb('content_count', '+', delta) }))
-      .where('account', '=', account)
-      .where('guid', '=', guid)
-      .execute();
+    await this.#later(
+      this.#trx
+        .updateTable('interactions')
+        .set((eb) => ({ content_count: eb('content_count', '+', delta) }))
+        .where('account', '=', account)
+        .where('guid', '=', guid),
+    );
   }
 }
+
+const lockKey = (account: string, guid: string) => `${account}\u0000${guid}`;
 
 function carriesPersonalData(row: {
   owning_agent_id: string | null;

@@ -34,6 +34,14 @@ export interface MetadataTx extends MetadataReader {
    */
   lockInteraction(account: string, guid: string): Promise<InteractionRecord | undefined>;
   /**
+   * lockInteraction, then listContent of the same interaction, read once the lock is held (on
+   * PostgreSQL in one round trip). content is [] when the interaction is absent.
+   */
+  lockInteractionWithContent(
+    account: string,
+    guid: string,
+  ): Promise<{ interaction: InteractionRecord | undefined; content: ContentRecord[] }>;
+  /**
    * Inserts or replaces the item under (account, guid, contentKey) and keeps contentCount right.
    * Returns the replaced item, if any. The interaction must exist.
    */

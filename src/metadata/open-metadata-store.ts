@@ -104,6 +104,10 @@ function createPool(config: { url: string; poolSize: number }, logger: MetadataL
     connectionString: config.url,
     max: config.poolSize,
     types,
+    // Statements go on the wire without waiting for the previous answer; transactions use that to
+    // send the writes they do not read back together with the next statement or COMMIT
+    // (pg-pipeline.ts). A client that is not in a transaction still waits for each answer, as before.
+    pipeline: true,
     // Without it a connect to an unreachable host waits for the OS TCP timeout (minutes).
     connectionTimeoutMillis: 10_000,
   });

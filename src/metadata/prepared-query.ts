@@ -39,6 +39,14 @@ export class PreparedQuery<A extends readonly unknown[], O> {
     this.#build = build;
   }
 
+  /** The compiled query with these values, to run by other means (e.g. a pipelined connection). */
+  compiled(db: Kysely<Database>, ...values: A): CompiledQuery<O> {
+    const { query, slots } = this.#compile(db, db.getExecutor().adapter);
+    const parameters = query.parameters.slice();
+    for (let i = 0; i < slots.length; i++) for (const at of slots[i]) parameters[at] = values[i];
+    return { ...query, parameters };
+  }
+
   async execute(db: Kysely<Database>, ...values: A): Promise<O[]> {
     const adapter = db.getExecutor().adapter;
     const { query, slots } = this.#compile(db, adapter);

@@ -96,16 +96,22 @@ export async function releaseUploadIntents(
 
 /** Deletes the intent only if its notBefore is still the one its upload wrote (see MetadataTx). */
 export async function takeUploadIntent(db: Kysely<Database>, intent: PurgeEntry): Promise<boolean> {
+  const query = takeUploadIntentQuery(db, intent);
+  if (!query) return false;
+  const res = await query.executeTakeFirst();
+  return Number(res.numDeletedRows) === 1;
+}
+
+/** The DELETE behind takeUploadIntent; undefined for an id not issued here. */
+export function takeUploadIntentQuery(db: Kysely<Database>, intent: PurgeEntry) {
   const key = parsePurgeId(intent.id);
-  if (!key) return false;
-  const res = await db
+  if (!key) return undefined;
+  return db
     .deleteFrom('purge_queue')
     .where('account', '=', key.account)
     .where('id', '=', key.id)
     .where('reason', '=', 'upload-intent')
-    .where('not_before_ms', '=', intent.notBefore)
-    .executeTakeFirst();
-  return Number(res.numDeletedRows) === 1;
+    .where('not_before_ms', '=', intent.notBefore);
 }
 
 export async function listPurge(

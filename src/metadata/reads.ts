@@ -7,7 +7,7 @@ import type {
   InteractionWithContent,
   SearchQuery,
 } from '../core/types.js';
-import { CONTENT_COLUMNS, type Database, INTERACTION_COLUMNS } from './db-schema.js';
+import { CONTENT_COLUMNS, type ContentRow, type Database, INTERACTION_COLUMNS } from './db-schema.js';
 import { compareContent, toAudit, toContent, toInteraction, toInteractionWithContent } from './mappers.js';
 import { PreparedQuery } from './prepared-query.js';
 import { searchPageQuery } from './search-query.js';
@@ -46,7 +46,17 @@ const interactionWithContentQuery = new PreparedQuery(2, (db, account: string, g
     .where('i.guid', '=', guid),
 );
 
-const contentQuery = new PreparedQuery(2, (db, account: string, guid: string) =>
+/** The interaction, row-locked until the transaction ends (PostgreSQL only). */
+export const lockInteractionQuery = new PreparedQuery(2, (db, account: string, guid: string) =>
+  db
+    .selectFrom('interactions')
+    .select(INTERACTION_COLUMNS)
+    .where('account', '=', account)
+    .where('guid', '=', guid)
+    .forUpdate(),
+);
+
+export const listContentQuery = new PreparedQuery(2, (db, account: string, guid: string) =>
   db
     .selectFrom('contents')
     .select(CONTENT_COLUMNS)
@@ -105,7 +115,11 @@ export async function listContent(
   account: string,
   guid: string,
 ): Promise<ContentRecord[]> {
-  const rows = await contentQuery.execute(db, account, guid);
+  return toContentList(await listContentQuery.execute(db, account, guid));
+}
+
+/** Rows of listContentQuery as records (already in order). */
+export function toContentList(rows: readonly ContentRow[]): ContentRecord[] {
   return rows.map(toContent);
 }
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Compilable, Kysely } from 'kysely';
 import type { Database, Dialect } from './db-schema.js';
 import type { MetadataStore, MetadataTx } from './metadata-store.js';
 
@@ -22,6 +22,10 @@ export interface SqlHandle {
 
 const handles = new WeakMap<object, SqlHandle>();
 const transactions = new WeakMap<object, Kysely<Database>>();
+const laters = new WeakMap<object, (query: LaterWrite) => Promise<void>>();
+
+/** A write whose result is not read (an INSERT, UPDATE or DELETE builder, not yet executed). */
+export type LaterWrite = Compilable<unknown> & { execute(): Promise<unknown> };
 
 /** Registers the handle behind a store (called by the store's constructor). */
 export function registerSqlHandle(store: MetadataStore, handle: SqlHandle): void {
@@ -29,8 +33,13 @@ export function registerSqlHandle(store: MetadataStore, handle: SqlHandle): void
 }
 
 /** Registers the Kysely transaction behind a MetadataTx (called by its constructor). */
-export function registerSqlTransaction(tx: MetadataTx, trx: Kysely<Database>): void {
+export function registerSqlTransaction(
+  tx: MetadataTx,
+  trx: Kysely<Database>,
+  later?: (query: LaterWrite) => Promise<void>,
+): void {
   transactions.set(tx, trx);
+  if (later) laters.set(tx, later);
 }
 
 /** The SQL handle of a store opened by openMetadataStore. */
@@ -48,4 +57,14 @@ export function sqlOf(tx: MetadataTx): Kysely<Database> {
   const trx = transactions.get(tx);
   if (!trx) throw new Error('this transaction has no SQL handle');
   return trx;
+}
+
+/**
+ * Runs a write of `tx` whose result nobody reads (an outbox row, a checkpoint): on PostgreSQL it is
+ * pipelined and goes out with the transaction's next statement or its COMMIT, without a round trip
+ * of its own; a failure then fails the transaction. Elsewhere it runs at once. Build it on sqlOf(tx).
+ */
+export function writeLater(tx: MetadataTx, query: LaterWrite): Promise<void> {
+  const later = laters.get(tx);
+  return later ? later(query) : query.execute().then(() => undefined);
 }

@@ -72,3 +72,9 @@ export async function atSeam<T>(op: () => Promise<T>): Promise<T> {
     throw translateError(err);
   }
 }
+
+/** PostgreSQL's "current transaction is aborted" (25P02), as the driver or the seam reports it. */
+export function isAbortedTransaction(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  return e?.code === '25P02' || e?.cause?.code === '25P02';
+}

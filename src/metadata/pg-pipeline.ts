@@ -1,0 +1,75 @@
+import { CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely';
+
+/**
+ * One PostgreSQL transaction's connection, driven through node-postgres' pipeline mode (the pool's
+ * clients are created with `pipeline: true`): every statement goes on the wire as soon as it is
+ * issued, and the server runs them in order.
+ *
+ * - `send` is for statements whose result nobody reads (BEGIN, inserts into the purge queue, the
+ *   ledger and the outbox, counter updates): they are not waited for, so they ride along with the
+ *   next statement that is, or with COMMIT. A failure is kept and thrown by the next `run` or by
+ *   `commit`: the server has aborted the transaction by then, so nothing after it takes effect.
+ * - `run` sends and waits; several `run`s issued together share one round trip.
+ *
+ * Order is the wire order, so a statement sees the effects of every statement issued before it, and
+ * under READ COMMITTED each statement takes its snapshot when the server starts it: a read issued
+ * right behind a row lock runs after the lock is granted and sees what the previous holder committed.
+ */
+export class PgPipeline {
+  readonly #conn: DatabaseConnection;
+  #inFlight: Promise<void>[] = [];
+  #failure: { error: unknown } | undefined;
+
+  constructor(conn: DatabaseConnection) {
+    this.#conn = conn;
+  }
+
+  /** The first failure of a statement that was sent and not waited for, if any. */
+  get failure(): unknown {
+    return this.#failure?.error;
+  }
+
+  send(query: CompiledQuery): void {
+    this.#inFlight.push(
+      this.#conn.executeQuery(query).then(
+        () => undefined,
+        (error: unknown) => {
+          this.#failure ??= { error };
+        },
+      ),
+    );
+  }
+
+  async run<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {
+    const before = this.#inFlight;
+    this.#inFlight = [];
+    let result: QueryResult<R> | undefined;
+    let error: { error: unknown } | undefined;
+    try {
+      result = await this.#conn.executeQuery(query);
+    } catch (err) {
+      error = { error: err };
+    }
+    // Sent earlier, so already answered: this only collects their outcome.
+    await Promise.all(before);
+    // The earlier failure is the cause; this statement would only report the aborted transaction.
+    if (this.#failure) throw this.#failure.error;
+    if (error) throw error.error;
+    return result as QueryResult<R>;
+  }
+
+  /** Sends COMMIT behind everything in flight; throws if any of it failed (nothing is committed then). */
+  async commit(): Promise<void> {
+    const res = await this.run(CompiledQuery.raw('commit'));
+    // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
+    if ((res.rows[0] as { command?: string } | undefined)?.command === 'ROLLBACK')
+      throw new Error('PostgreSQL rolled the transaction back instead of committing it');
+  }
+
+  /** Ends the transaction after a failure; a connection that cannot even do that is reported by pg. */
+  async rollback(): Promise<void> {
+    await Promise.all(this.#inFlight);
+    this.#inFlight = [];
+    await this.#conn.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined);
+  }
+}
