@@ -61,7 +61,7 @@ export class KyselyMetadataStore implements MetadataStore {
     return atSeam(async () => {
       let erased = false;
       const result = await this.#db.transaction().execute(async (trx) => {
-        const tx = new KyselyMetadataTx(trx, this.#dialect);
+        const tx = new KyselyMetadataTx(trx);
         const value = await fn(tx);
         erased = tx.erased;
         return value;
@@ -91,7 +91,7 @@ export class KyselyMetadataStore implements MetadataStore {
       const pipe = new PgPipeline(conn);
       pipe.send(CompiledQuery.raw('start transaction isolation level read committed'));
       try {
-        const value = await fn(new KyselyMetadataTx(db, this.#dialect, pipe));
+        const value = await fn(new KyselyMetadataTx(db, pipe));
         await pipe.commit();
         return value;
       } catch (err) {

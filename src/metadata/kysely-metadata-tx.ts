@@ -10,7 +10,7 @@ import type {
   NewPurgeEntry,
   PurgeEntry,
 } from '../core/types.js';
-import { CONTENT_COLUMNS, type ContentRow, type Database, type Dialect } from './db-schema.js';
+import { CONTENT_COLUMNS, type ContentRow, type Database } from './db-schema.js';
 import {
   compareContent,
   fromAudit,
@@ -44,7 +44,6 @@ type Write = Compilable<unknown> & { execute(): Promise<unknown> };
  */
 export class KyselyMetadataTx implements MetadataTx {
   readonly #trx: Kysely<Database>;
-  readonly #dialect: Dialect;
   readonly #pipe: PgPipeline | undefined;
   /** Interactions this transaction has row-locked (PostgreSQL) or read under the write lock (SQLite). */
   readonly #locked = new Map<string, InteractionRecord>();
@@ -53,9 +52,9 @@ export class KyselyMetadataTx implements MetadataTx {
   /** Whether rows were deleted: the store then scrubs their old images from SQLite's WAL. */
   erased = false;
 
-  constructor(trx: Kysely<Database>, dialect: Dialect, pipe?: PgPipeline) {
+  /** `pipe`: PostgreSQL's pipelined connection; without it (SQLite) every statement runs as it is issued. */
+  constructor(trx: Kysely<Database>, pipe?: PgPipeline) {
     this.#trx = trx;
-    this.#dialect = dialect;
     this.#pipe = pipe;
     registerSqlTransaction(this, trx, (q) => this.#later(q));
   }

@@ -4,8 +4,10 @@ import pg from 'pg';
 import { StoreUnavailableError } from '../../src/core/errors.js';
 import { migrationProvider } from '../../src/metadata/migrations/index.js';
 import { openMetadataStore } from '../../src/metadata/open-metadata-store.js';
+import { sqlOf, writeLater } from '../../src/metadata/sql-handle.js';
 import { describeMetadataStore } from '../contract/metadata-store.contract.js';
 import { createTestDatabase } from '../helpers/postgres.js';
+import { content, interaction, newAccount } from './fixtures.js';
 import { explainSearchPlans } from './search-plans.js';
 
 // Skips, with the reason, where PostgreSQL is not reachable (never under CI: see helpers/postgres.ts).
@@ -98,5 +100,82 @@ describe('PostgreSQL specifics', { skip }, () => {
       StoreUnavailableError,
     );
     await missing.close();
+  });
+
+  test('a pipelined write that fails rolls the whole transaction back, and the transaction rejects', async () => {
+    await withDatabase(async (url) => {
+      const store = await openMetadataStore({ kind: 'postgres', url, poolSize: 2 });
+      try {
+        await store.migrate();
+        const rec = interaction(newAccount());
+        await store.transaction((tx) => tx.insertInteraction(rec));
+        const name = `pipelined-${rec.guid}`;
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.putContent(content(rec));
+            // Neither is waited for; the second violates the primary key.
+            await writeLater(tx, sqlOf(tx).insertInto('settings').values({ name, value: 'a' }));
+            await writeLater(tx, sqlOf(tx).insertInto('settings').values({ name, value: 'b' }));
+          }),
+          /duplicate key/,
+        );
+        assert.deepEqual(
+          await store.listContent(rec.account, rec.guid),
+          [],
+          'the awaited write is rolled back too',
+        );
+        assert.equal((await store.getInteraction(rec.account, rec.guid))?.contentCount, 0);
+        // The connection is usable afterwards (the pool hands it out again).
+        await store.transaction((tx) => tx.putContent(content(rec)));
+        assert.equal((await store.listContent(rec.account, rec.guid)).length, 1);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  test('the listing pipelined behind a row lock sees what the previous holder committed', async () => {
+    await withDatabase(async (url) => {
+      const store = await openMetadataStore({ kind: 'postgres', url, poolSize: 3 });
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        await store.migrate();
+        const rec = interaction(newAccount());
+        await store.transaction((tx) => tx.insertInteraction(rec));
+        let locked!: () => void;
+        const isLocked = new Promise<void>((resolve) => (locked = resolve));
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        const holder = store.transaction(async (tx) => {
+          await tx.lockInteraction(rec.account, rec.guid);
+          locked();
+          await released;
+          await tx.putContent(content(rec));
+        });
+        await isLocked;
+        const waiter = store.transaction((tx) => tx.lockInteractionWithContent(rec.account, rec.guid));
+        // Until the second transaction is seen waiting for the row lock (no timing involved).
+        for (;;) {
+          const { rows } = await admin.query(
+            "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+          );
+          if (rows[0].n > 0) break;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        release();
+        await holder;
+        const seen = await waiter;
+        assert.equal(seen.interaction?.guid, rec.guid);
+        assert.deepEqual(
+          seen.content.map((c) => c.contentKey),
+          ['callRecording'],
+          'the listing ran after the lock was granted',
+        );
+      } finally {
+        await admin.end();
+        await store.close();
+      }
+    });
   });
 });
