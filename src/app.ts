@@ -18,6 +18,7 @@ import { adminRoutes } from './http/routes/admin.js';
 import { clientRoutes } from './http/routes/clients.js';
 import { contentRoutes } from './http/routes/content.js';
 import { deletionRoutes } from './http/routes/deletion.js';
+import { deletionJobRoutes } from './http/routes/deletion-jobs.js';
 import { EXPORT_BASE, exportRoutes } from './http/routes/export.js';
 import { interactionRoutes } from './http/routes/interactions.js';
 import { retentionRoutes } from './http/routes/retention.js';
@@ -128,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(adminRoutes(deps.services));
       await api.register(clientRoutes(deps.services));
       await api.register(retentionRoutes(deps.services));
+      await api.register(deletionJobRoutes(deps.services));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: API_BASE },

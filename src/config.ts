@@ -92,6 +92,8 @@ export interface Config {
   secrets: { key: string | undefined };
   export: ExportConfig;
   retention: RetentionConfig;
+  /** Deletion jobs (src/deletion-jobs/). */
+  deletionJobs: DeletionJobsConfig;
   logLevel: string;
   /** Test-only fault injection points (ICS_TEST_FAULTS); never set in production. */
   testFaults: string | undefined;
@@ -132,6 +134,13 @@ export interface RetentionConfig {
   batchSize: number;
   /** Interactions deleted per transaction (each ends in a checkpoint of the sweep). */
   txSize: number;
+}
+
+export interface DeletionJobsConfig {
+  /** Interactions deleted per transaction (each batch commits with its items and checkpoint). */
+  batchSize: number;
+  /** How long a job with interactions under legal hold waits before it looks again; a release wakes it sooner. */
+  recheckMs: number;
 }
 
 export class ConfigError extends Error {
@@ -233,6 +242,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     batchSize: int('ICS_RETENTION_BATCH_SIZE', 500, 1, 10_000),
     txSize: int('ICS_RETENTION_TX_SIZE', 8, 1, 1000),
   };
+  const deletionJobs: DeletionJobsConfig = {
+    batchSize: int('ICS_DELETION_JOB_BATCH_SIZE', 20, 1, 1000),
+    recheckMs: int('ICS_DELETION_JOB_RECHECK_SECONDS', 3600, 1, 86400 * 7) * 1000,
+  };
   const seconds = (name: string, fallback: number) => int(name, fallback, 1, 86400) * 1000;
   const timeouts = {
     headersMs: seconds('ICS_HEADERS_TIMEOUT_SECONDS', 30),
@@ -289,6 +302,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     secrets: { key: secretsKey },
     export: exportConfig,
     retention: retentionConfig,
+    deletionJobs,
     logLevel,
     testFaults: env.ICS_TEST_FAULTS || undefined,
   });

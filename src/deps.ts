@@ -17,6 +17,9 @@ import { createFaults } from './core/faults.js';
 import { HoldService } from './core/hold-service.js';
 import { InteractionService } from './core/interaction-service.js';
 import { Purger, type PurgerLogger } from './core/purger.js';
+import { deletionJob } from './deletion-jobs/deletion-job.js';
+import { DeletionJobService } from './deletion-jobs/deletion-job-service.js';
+import { KyselyDeletionJobStore } from './deletion-jobs/kysely-deletion-job-store.js';
 import { KyselyOutbox } from './events/outbox.js';
 import { Destinations } from './export/destinations.js';
 import { batchExportJob, recurringExportJob } from './export/export-jobs.js';
@@ -129,6 +132,18 @@ export async function createDeps(
       faults,
       events,
     });
+    const deletionJobItems = new KyselyDeletionJobStore(sqlHandle(store));
+    runner.register(
+      deletionJob(
+        { store, items: deletionJobItems, deletion, events, faults, log },
+        {
+          batchSize: config.deletionJobs.batchSize,
+          matchPageSize: 500,
+          recheckMs: config.deletionJobs.recheckMs,
+        },
+      ),
+    );
+    const deletionJobs = new DeletionJobService({ jobs, items: deletionJobItems, poke: () => runner.poke() });
     const services = {
       interactions: new InteractionService(
         { store, cursors },
@@ -142,7 +157,15 @@ export async function createDeps(
         },
       ),
       deletion,
-      holds: new HoldService({ store, events }),
+      holds: new HoldService({
+        store,
+        events,
+        onReleased: (account) => {
+          deletionJobs
+            .holdReleased(account)
+            .catch((err) => log.warn({ err }, 'could not wake deletion jobs after a hold release'));
+        },
+      }),
       audit: new AuditService({ store }),
       exports: new ExportService(
         { exports: exportStore, destinations, jobs, targets, poke: () => runner.poke() },
@@ -150,6 +173,7 @@ export async function createDeps(
       ),
       clients: new ClientService({ store }),
       retention,
+      deletionJobs,
     };
     return {
       config,

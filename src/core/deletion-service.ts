@@ -14,7 +14,7 @@ import type { Faults } from './faults.js';
 import { isGuid, parseGuid } from './guid.js';
 import { heldConflict } from './hold-visibility.js';
 import type { Purger } from './purger.js';
-import type { AuditEntry, ContentRecord, PurgeEntry } from './types.js';
+import type { AuditEntry, ContentRecord, ContentTypeName, LegalHold, PurgeEntry } from './types.js';
 
 /** Serialises delete-batches per account (across nodes when backed by the database). */
 export interface AccountLocks {
@@ -28,7 +28,26 @@ export interface BatchFailure {
   statusCode: number;
 }
 
-type Reason = 'api' | 'batch' | 'cascade';
+/** The ledger's reason: api, batch, cascade, or a background path's own (deletion-job, retention, …). */
+type Reason = string;
+
+/** A deletion that a background path runs inside its own transaction (see deleteWithin). */
+export interface DeletionRequest {
+  guid: string;
+  /** Only the items of these types; the interaction goes with its last item. Absent: the whole interaction. */
+  contentTypes?: readonly ContentTypeName[];
+  /** The ledger reason of every entry (e.g. 'deletion-job', 'retention'). */
+  reason: string;
+  /** Added to every ledger entry (which job or rule, the requester's words). */
+  details?: Record<string, unknown>;
+}
+
+export type DeletionOutcome =
+  /** Committed with the caller's transaction; pass `purge` to erase() after the commit. */
+  | { outcome: 'deleted'; entries: AuditEntry[]; purge: PurgeEntry[] }
+  | { outcome: 'held'; hold: LegalHold }
+  /** The interaction (or, with contentTypes, every item of those types) is not there. */
+  | { outcome: 'absent' };
 
 export const MAX_BATCH = 1000;
 
@@ -112,40 +131,91 @@ export class DeletionService {
     }
   }
 
+  /**
+   * Deletes inside the caller's transaction, so that a job's record of the item (and its checkpoint)
+   * commits exactly with the deletion. A legal hold is an outcome here, not an error. The caller
+   * must pass a 'deleted' outcome's `purge` to erase() once its transaction committed.
+   */
+  async deleteWithin(tx: MetadataTx, ctx: RequestContext, req: DeletionRequest): Promise<DeletionOutcome> {
+    const account = ctx.actor.account;
+    const interaction = await tx.lockInteraction(account, req.guid);
+    if (!interaction) return { outcome: 'absent' };
+    if (interaction.legalHold) return { outcome: 'held', hold: interaction.legalHold };
+    if (!req.contentTypes) {
+      const whole = await this.#wholeIn(tx, ctx, req.guid, req.reason, req.details);
+      return { outcome: 'deleted', ...whole };
+    }
+    const types = req.contentTypes;
+    const items = await tx.listContent(account, req.guid);
+    const chosen = items.filter((i) => types.includes(i.type));
+    if (chosen.length === 0) return { outcome: 'absent' };
+    const deleted = await tx.deleteContent(
+      account,
+      req.guid,
+      chosen.map((i) => i.contentKey),
+    );
+    const reasons = new Map<ContentRecord, Reason>(deleted.map((d) => [d, req.reason]));
+    const recorded = await this.#record(tx, ctx, deleted, reasons, 'content.delete', req.details);
+    if (chosen.length < items.length) return { outcome: 'deleted', ...recorded };
+    // Its last item went: the interaction goes with it.
+    const whole = await this.#wholeIn(tx, ctx, req.guid, req.reason, req.details);
+    return {
+      outcome: 'deleted',
+      entries: [...recorded.entries, ...whole.entries],
+      purge: [...recorded.purge, ...whole.purge],
+    };
+  }
+
+  /** Erases the blobs of committed deletions (deleteWithin); the purge queue finishes what fails. */
+  async erase(purge: PurgeEntry[]): Promise<void> {
+    await this.#erase(purge);
+  }
+
   async #deleteWhole(ctx: RequestContext, guid: string, reason: Reason) {
     return this.deps.store.transaction(async (tx) => {
       const interaction = await tx.lockInteraction(ctx.actor.account, guid);
       if (!interaction) return undefined;
       if (interaction.legalHold) throw heldConflict(ctx, guid, interaction.legalHold);
-      const deleted = await tx.deleteInteraction(ctx.actor.account, guid);
-      const reasons = new Map<ContentRecord, Reason>(deleted.map((d) => [d, reason]));
-      const recorded = await this.#record(tx, ctx, deleted, reasons, 'content.delete');
-      const whole = await tx.appendAudit(
-        ctx.actor.account,
-        auditDraft(ctx, {
-          action: 'interaction.delete',
+      return this.#wholeIn(tx, ctx, guid, reason);
+    });
+  }
+
+  /** Deletes the (locked, unheld) interaction with its content: ledger entries, events, purge queue. */
+  async #wholeIn(
+    tx: MetadataTx,
+    ctx: RequestContext,
+    guid: string,
+    reason: Reason,
+    details?: Record<string, unknown>,
+  ) {
+    const deleted = await tx.deleteInteraction(ctx.actor.account, guid);
+    const reasons = new Map<ContentRecord, Reason>(deleted.map((d) => [d, reason]));
+    const recorded = await this.#record(tx, ctx, deleted, reasons, 'content.delete', details);
+    const whole = await tx.appendAudit(
+      ctx.actor.account,
+      auditDraft(ctx, {
+        action: 'interaction.delete',
+        guid,
+        reason,
+        details: { contentItems: deleted.length, ...details },
+      }),
+    );
+    await this.deps.events.record(tx, [
+      {
+        type: 'interaction.deleted.v1',
+        account: ctx.actor.account,
+        subject: guid,
+        at: whole.at,
+        data: {
+          account: ctx.actor.account,
           guid,
           reason,
-          details: { contentItems: deleted.length },
-        }),
-      );
-      await this.deps.events.record(tx, [
-        {
-          type: 'interaction.deleted.v1',
-          account: ctx.actor.account,
-          subject: guid,
-          at: whole.at,
-          data: {
-            account: ctx.actor.account,
-            guid,
-            reason,
-            contentItems: deleted.length,
-            receipt: receiptOf(whole),
-          },
+          contentItems: deleted.length,
+          receipt: receiptOf(whole),
         },
-      ]);
-      return { entries: [...recorded.entries, whole], purge: recorded.purge };
-    });
+      },
+    ]);
+    return { entries: [...recorded.entries, whole], purge: recorded.purge };
   }
 
   async #record(
@@ -154,6 +224,7 @@ export class DeletionService {
     deleted: ContentRecord[],
     reasons: Map<ContentRecord, Reason>,
     action: string,
+    details?: Record<string, unknown>,
   ) {
     const now = Date.now();
     const purge = await tx.enqueuePurge(
@@ -169,7 +240,14 @@ export class DeletionService {
       entries.push(
         await tx.appendAudit(
           ctx.actor.account,
-          auditDraft(ctx, { at: now, action, guid: d.guid, reason: reasons.get(d) ?? 'api', item: d }),
+          auditDraft(ctx, {
+            at: now,
+            action,
+            guid: d.guid,
+            reason: reasons.get(d) ?? 'api',
+            item: d,
+            details,
+          }),
         ),
       );
     }

@@ -7,7 +7,14 @@ import type { LegalHold } from './types.js';
 
 /** Legal holds: while one is placed, every deletion path refuses the interaction. */
 export class HoldService {
-  constructor(private readonly deps: { store: MetadataStore; events: EventRecorder }) {}
+  constructor(
+    private readonly deps: {
+      store: MetadataStore;
+      events: EventRecorder;
+      /** Told after a release committed (deletion jobs waiting on the hold look again). */
+      onReleased?: (account: string, guid: string) => void;
+    },
+  ) {}
 
   /** The interaction's hold; 404 when there is no such interaction or it is not held. */
   async get(ctx: RequestContext, rawGuid: string): Promise<LegalHold> {
@@ -91,6 +98,7 @@ export class HoldService {
         },
       ]);
     });
+    this.deps.onReleased?.(ctx.actor.account, guid);
   }
 }
 

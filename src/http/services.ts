@@ -5,6 +5,7 @@ import type { RequestContext } from '../core/context.js';
 import type { DeletionService } from '../core/deletion-service.js';
 import type { HoldService } from '../core/hold-service.js';
 import type { InteractionService } from '../core/interaction-service.js';
+import type { DeletionJobService } from '../deletion-jobs/deletion-job-service.js';
 import type { ExportService } from '../export/export-service.js';
 import type { RetentionService } from '../retention/retention-service.js';
 
@@ -18,6 +19,7 @@ export interface AppServices {
   exports: ExportService;
   clients: ClientService;
   retention: RetentionService;
+  deletionJobs: DeletionJobService;
 }
 
 declare module 'fastify' {

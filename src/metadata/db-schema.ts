@@ -21,6 +21,16 @@ export interface InteractionRow {
 }
 
 /**
+ * The interactions table as written: the row plus the normal forms of its addresses
+ * (core/addresses.ts), which only deletion-job matching reads. Null only in rows written before
+ * migration 0008 and not yet backfilled (the migration backfills every row).
+ */
+export interface InteractionTableRow extends InteractionRow {
+  connect_from_norm: string | null;
+  connect_to_norm: string | null;
+}
+
+/**
  * A row type's columns as a list that the compiler checks is complete. Hot reads name their columns
  * instead of `select *`: the SQLite driver fetches such rows as arrays (sqlite-statements.ts).
  */
@@ -240,8 +250,33 @@ export interface ExportStorageRow {
   created_ms: number;
 }
 
+/** One interaction a deletion job matched, and what became of it (src/deletion-jobs/). */
+export interface DeletionJobItemRow {
+  account: string;
+  job_id: string;
+  guid: string;
+  /** pending (not yet worked), matched (dry run), deleted, held, failed. */
+  outcome: string;
+  /** JSON array of [seq, hash] of the ledger entries the deletion appended, or null. */
+  entries: string | null;
+  /** Why it failed, for failed items. */
+  message: string | null;
+  updated_ms: number;
+}
+
+/** A certificate-signing key (src/certificates/): the public JWK in clear, the private key sealed. */
+export interface SigningKeyRow {
+  kid: string;
+  alg: string;
+  /** JSON of the public JWK. */
+  public_jwk: string;
+  /** secrets/sealed-box.ts: the private key as PKCS#8 PEM, sealed. */
+  sealed_private: string;
+  created_ms: number;
+}
+
 export interface Database {
-  interactions: InteractionRow;
+  interactions: InteractionTableRow;
   interaction_agents: InteractionAgentRow;
   contents: ContentRow & ContentRetentionColumns;
   purge_queue: PurgeRow;
@@ -255,6 +290,8 @@ export interface Database {
   outbox: OutboxRow;
   export_storage: ExportStorageRow;
   retention_policies: RetentionPolicyRow;
+  deletion_job_items: DeletionJobItemRow;
+  signing_keys: SigningKeyRow;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

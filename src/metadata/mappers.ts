@@ -1,3 +1,4 @@
+import { normalizeAddress } from '../core/addresses.js';
 import type {
   ApiClient,
   AuditEntry,
@@ -9,7 +10,14 @@ import type {
   PurgeEntry,
   Scope,
 } from '../core/types.js';
-import type { AuditRow, ClientRow, ContentRow, InteractionRow, PurgeRow } from './db-schema.js';
+import type {
+  AuditRow,
+  ClientRow,
+  ContentRow,
+  InteractionRow,
+  InteractionTableRow,
+  PurgeRow,
+} from './db-schema.js';
 
 // One mapper pair per table: snake_case rows <-> camelCase domain records. JSON columns are text so
 // that both dialects store them the same way.
@@ -50,13 +58,17 @@ export function toInteractionWithContent(
   return record;
 }
 
-export function fromInteraction(rec: Omit<InteractionRecord, 'contentCount' | 'legalHold'>): InteractionRow {
+export function fromInteraction(
+  rec: Omit<InteractionRecord, 'contentCount' | 'legalHold'>,
+): InteractionTableRow {
   return {
     account: rec.account,
     guid: rec.guid,
     start_ms: rec.start,
     connect_from: rec.connectFrom,
     connect_to: rec.connectTo,
+    connect_from_norm: normalizeAddress(rec.connectFrom),
+    connect_to_norm: normalizeAddress(rec.connectTo),
     direction: rec.direction,
     handling_agents: JSON.stringify(rec.handlingAgents),
     content_count: 0,
