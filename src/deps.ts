@@ -7,6 +7,8 @@ import { TokenIssuer } from './auth/token-issuer.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { openBlobStore } from './blobs/open-blob-store.js';
+import { CertificateService } from './certificates/certificate-service.js';
+import { CertificateKeys } from './certificates/signing-keys.js';
 import { ClientService } from './clients/client-service.js';
 import type { Config } from './config.js';
 import { AuditService } from './core/audit-service.js';
@@ -174,6 +176,11 @@ export async function createDeps(
       clients: new ClientService({ store }),
       retention,
       deletionJobs,
+      certificates: new CertificateService({
+        jobs: deletionJobs,
+        items: deletionJobItems,
+        keys: new CertificateKeys({ sql: sqlHandle(store), box: sealed.box }),
+      }),
     };
     return {
       config,

@@ -1,3 +1,4 @@
+import type { CertificateService } from '../certificates/certificate-service.js';
 import type { ClientService } from '../clients/client-service.js';
 import type { AuditService } from '../core/audit-service.js';
 import type { ContentService } from '../core/content-service.js';
@@ -20,6 +21,7 @@ export interface AppServices {
   clients: ClientService;
   retention: RetentionService;
   deletionJobs: DeletionJobService;
+  certificates: CertificateService;
 }
 
 declare module 'fastify' {

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { receiptOf } from '../../core/events.js';
 import { formatTime } from '../../core/time.js';
 import type { DeletionJobItem, DeletionJobView } from '../../deletion-jobs/types.js';
+import { matchToWire } from '../../deletion-jobs/wire.js';
 
 // Wire schemas and shapes of the deletion-job API (/interaction-content/deletion-jobs).
 
@@ -84,19 +85,11 @@ export const PageQuery = Type.Object({
 export const Meta = Type.Object({ nextContinuationToken: Type.Union([Type.String(), Type.Null()]) });
 
 export function deletionJobView(j: DeletionJobView) {
-  const m = j.match;
   return {
     id: j.id,
     status: j.status,
     dryRun: j.dryRun,
-    match: {
-      ...(m.addresses && { addresses: m.addresses }),
-      ...(m.handlingAgentId !== undefined && { handlingAgentId: m.handlingAgentId }),
-      ...(m.start !== undefined && { start: new Date(m.start).toISOString() }),
-      ...(m.end !== undefined && { end: new Date(m.end).toISOString() }),
-      ...(m.direction && { direction: m.direction }),
-      ...(m.contentTypes && { contentTypes: m.contentTypes }),
-    },
+    match: matchToWire(j.match),
     reason: j.reason,
     reference: j.reference,
     createdAt: formatTime(j.createdAt),

@@ -120,4 +120,46 @@ export const deletionJobRoutes =
       },
       async (request) => deletionJobView(await services.deletionJobs.cancel(request.ctx, request.params.id)),
     );
+
+    app.get(
+      '/deletion-jobs/:id/certificate',
+      {
+        // Not JSON, so not under the VCC Accept rule: a client asks for application/jose.
+        config: { scope: 'interaction-content:admin' },
+        schema: {
+          operationId: 'getErasureCertificate',
+          summary:
+            'The erasure certificate of a finished job: a compact JWS (Ed25519), checkable offline against the JWKS [ext]',
+          params: Id,
+          produces: ['application/jose'],
+          response: {
+            200: Type.String({ description: 'Compact JWS (application/jose)' }),
+            ...errors,
+            409: errorRef,
+          },
+        },
+      },
+      async (request, reply) => {
+        const jws = await services.certificates.certificate(request.ctx, request.params.id);
+        return reply.type('application/jose').send(jws);
+      },
+    );
+
+    app.get(
+      '/.well-known/jwks.json',
+      {
+        schema: {
+          operationId: 'getCertificateKeys',
+          summary: 'The public keys that erasure certificates are signed with (JWK Set; no auth) [ext]',
+          security: [],
+          response: {
+            200: Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }),
+          },
+        },
+      },
+      async (_request, reply) => {
+        reply.header('cache-control', 'public, max-age=300');
+        return services.certificates.jwks();
+      },
+    );
   };
