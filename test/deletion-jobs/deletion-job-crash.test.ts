@@ -84,7 +84,8 @@ describe('deletion job killed mid-batch (SIGKILL), resumed by the next start', (
     assert.equal(done.status, 'completed');
     assert.deepEqual(done.counts, { matched: INTERACTIONS, deleted: INTERACTIONS, held: 0, failed: 0 });
 
-    const items = (await (await again.fetch(`${JOBS}/${id}/items?limit=1000`)).json()).items as {
+    const items = ((await (await again.fetch(`${JOBS}/${id}/items?limit=1000`)).json()) as { items: unknown })
+      .items as {
       guid: string;
       outcome: string;
       entries: { seq: number; hash: string }[];
