@@ -106,6 +106,33 @@ try {
   await shot(page, 'clients');
 
   await nav('Retention');
+  await page.getByRole('button', { name: 'Edit the policy' }).click();
+  await page.getByLabel('Status').selectOption('on');
+  for (const [name, days, type] of [
+    ['Call recordings 1 day', '1', 'Call recording'],
+    ['Transcripts 7 years', '2555', 'Transcript'],
+  ] as const) {
+    await page.getByRole('button', { name: 'Add a rule' }).click();
+    await page.getByLabel('Name', { exact: true }).last().fill(name);
+    await page.getByLabel('Keep (days)').last().fill(days);
+    await page.getByText('Content types: every type').click();
+    await page.getByRole('checkbox', { name: type, exact: true }).last().check();
+  }
+  await page.getByRole('button', { name: 'Save the policy' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'At the end of the grace period' }).click();
+  await page.locator('table.sample tbody tr').first().waitFor();
+  await page.evaluate('window.scrollTo(0, 0)');
+  await shot(page, 'retention');
+  await page.locator('#preview-title').scrollIntoViewIfNeeded();
+  await shot(page, 'retention-preview');
+
+  await page.goto(`${server.url}/console/#/interactions/${data.call}`);
+  await page.locator('.retention').first().waitFor();
+  await page.getByRole('heading', { name: /^Content/ }).scrollIntoViewIfNeeded();
+  await shot(page, 'interaction-retention');
+
+  await nav('Deletion jobs');
   await page.getByText('Not available on this server').waitFor();
   await shot(page, 'planned');
   await ctx.close();

@@ -79,6 +79,8 @@ export async function startConsoleServer(opts: {
   deps.console = consoleOptions(config, opts.root);
   const app = await buildApp(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
+  // Background work (deletion jobs, retention sweeps, webhook deliveries) runs as in `ics serve`.
+  deps.runner.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const requests: Recorded[] = [];

@@ -69,12 +69,18 @@ export interface DeletionJob {
   startedAt: string | null;
   finishedAt: string | null;
   counts: { matched: number; deleted: number; held: number; failed: number };
+  cancelRequested?: boolean;
+  error?: string | null;
 }
 
 export interface JobItem {
   guid: string;
-  outcome: 'deleted' | 'held' | 'failed' | 'matched';
+  outcome: 'deleted' | 'held' | 'failed' | 'matched' | 'pending';
+  /** The last ledger entry of its deletion, as x-deletion-receipt. */
   receipt: string | null;
+  /** Every ledger entry its deletion appended. */
+  entries?: { seq: number; hash: string }[];
+  message?: string | null;
 }
 
 export const ACTIVE_JOB: ReadonlySet<JobStatus> = new Set(['queued', 'running', 'waiting']);

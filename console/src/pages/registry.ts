@@ -58,12 +58,9 @@ export const PAGES: PageDef[] = [
     path: '/retention',
     nav: true,
     scope: 'interaction-content:admin',
-    load: planned,
-    probe: {
-      path: '/interaction-content/retention',
-      offers: 'the retention policy editor with a preview of what the rules would delete',
-    },
+    load: () => import('./retention.tsx'),
   },
+
   {
     id: 'deletion-jobs',
     title: 'Deletion jobs',
@@ -76,6 +73,7 @@ export const PAGES: PageDef[] = [
       offers: 'bulk and subject erasure jobs with a dry run, live progress and the erasure certificate',
     },
   },
+
   {
     id: 'webhooks',
     title: 'Webhooks',
