@@ -133,6 +133,28 @@ try {
   await shot(page, 'interaction-retention');
 
   await nav('Deletion jobs');
+  await page.getByLabel(/^Addresses/).fill('+44 20 7946 0018');
+  await page.getByLabel(/^Reason/).fill('GDPR Art. 17 request');
+  await page.getByLabel('Reference (optional)').fill('DSR-2026-0042');
+  await page.getByRole('button', { name: 'Start a dry run' }).click();
+  await page.getByText(/interactions? match\. Nothing was deleted/).waitFor();
+  // The call is held (above): release it, so the job can go through.
+  await page.goto(`${server.url}/console/#/interactions/${data.call}`);
+  await page.getByRole('button', { name: 'Release the hold…' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Release hold' }).click();
+  await page.getByText('Legal hold released.').waitFor();
+  await page.goBack();
+  await page.getByRole('button', { name: 'Run the deletion for real…' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('heading', { name: 'Deletion job' }).waitFor();
+  await page.getByTestId('job-status').getByText('completed').waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Verify the signature' }).click();
+  await page.getByText(/Signature valid/).waitFor();
+  await page.getByRole('button', { name: 'Check the entries against the ledger' }).click();
+  await page.getByText(/All \d+ entries are in the ledger/).waitFor();
+  await shot(page, 'deletion-job');
+
+  await nav('Webhooks');
   await page.getByText('Not available on this server').waitFor();
   await shot(page, 'planned');
   await ctx.close();

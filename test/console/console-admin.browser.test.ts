@@ -2,11 +2,13 @@
 // one real server: API clients, retention, deletion jobs, webhooks. Each page is driven the way a
 // person would, and what it did is checked through the API beside the browser.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { compactVerify, createRemoteJWKSet } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import {
   assertAccessible,
@@ -30,6 +32,8 @@ let server: ConsoleServer;
 let browser: Browser;
 let data: Seeded;
 let page: Page;
+/** The page of the real deletion job, for the certificate test. */
+let jobUrl = '';
 const problems: string[] = [];
 const newPage = (viewport?: { width: number; height: number }) => newPageOf(browser, problems, viewport);
 const nav = (p: Page, name: string) =>
@@ -199,11 +203,72 @@ describe('console admin pages in Chromium', { skip: chromiumMissing, timeout: 24
     assert.equal(res.status, 200);
   });
 
+  test('deletion jobs: a dry run counts what matches, the real job deletes with live progress and receipts', async () => {
+    await nav(page, 'Deletion jobs');
+    await page.getByRole('heading', { name: 'Deletion jobs', exact: true }).waitFor();
+    // A job needs a reason: the form says so before the API does.
+    await page.getByLabel(/^Addresses/).fill('+44 20 7946 0018\nALICE@example.com');
+    await page.getByRole('button', { name: 'Start a dry run' }).click();
+    await page.getByRole('alert').filter({ hasText: 'A reason is required' }).waitFor();
+    await page.getByLabel(/^Reason/).fill('GDPR Art. 17 request');
+    await page.getByLabel('Reference (optional)').fill('DSR-2026-0042');
+    await assertAccessible(page, 'deletion job form');
+    await page.getByRole('button', { name: 'Start a dry run' }).click();
+    await page.getByRole('heading', { name: 'Dry run' }).waitFor();
+    // The call (+442079460018, spaces ignored) and the chat (alice@example.com, case ignored).
+    await page.getByText('2 interactions match. Nothing was deleted.').waitFor();
+    assert.equal(await page.locator('table.job-items tbody tr').count(), 2);
+    assert.match((await page.locator('table.job-items').textContent()) ?? '', /matched/);
+    assert.equal(await page.getByRole('button', { name: 'Download the certificate' }).count(), 0);
+
+    await page.getByRole('button', { name: 'Run the deletion for real…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Run the deletion?' });
+    assert.match((await dialog.textContent()) ?? '', /2 interactions.*GDPR Art\. 17 request/s);
+    const mark = server.requests.length;
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { name: 'Deletion job' }).waitFor();
+    await page.getByTestId('job-status').getByText('completed').waitFor({ timeout: 30_000 });
+    await page.getByText('2 of 2 done: 2 deleted, 0 held, 0 failed').waitFor();
+    const progress = page.getByRole('progressbar');
+    assert.equal(await progress.getAttribute('value'), '2');
+    assert.equal(await progress.getAttribute('max'), '2');
+    const polls = server.requests
+      .slice(mark)
+      .filter((r) => r.method === 'GET' && /^\/interaction-content\/deletion-jobs\/[^/?]+$/.test(r.url));
+    assert.ok(polls.length >= 1, 'the page polled the job');
+    assert.equal(await page.locator('table.job-items tbody tr').filter({ hasText: 'deleted' }).count(), 2);
+    await assertAccessible(page, 'deletion job page');
+    jobUrl = page.url();
+    const token = await server.token('interaction-content:read');
+    const gone = await fetch(`${server.url}/interaction-content/interactions/${data.chat}`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/vnd.newvoicemedia.v3+json' },
+    });
+    assert.equal(gone.status, 404, `the job deleted the chat: ${gone.status} ${await gone.text()}`);
+  });
+
+  test('deletion jobs: the certificate downloads, verifies offline and in the page, and matches the ledger', async () => {
+    await page.goto(jobUrl);
+    await page.getByTestId('job-status').getByText('completed').waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download the certificate' }).click();
+    const jws = (await readFile(await (await download).path(), 'utf8')).trim();
+    assert.match(jws, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'a compact JWS');
+    // Offline, as a third party would: jose against the published JWKS.
+    const jwks = createRemoteJWKSet(new URL(`${server.url}/interaction-content/.well-known/jwks.json`));
+    await compactVerify(jws, jwks);
+
+    await page.getByRole('button', { name: 'Verify the signature' }).click();
+    await page.getByText(/Signature valid/).waitFor();
+    await page.getByRole('button', { name: 'Check the entries against the ledger' }).click();
+    await page.getByText(/All \d+ entries are in the ledger with the certified hashes/).waitFor();
+    await assertAccessible(page, 'certificate panel');
+  });
+
   test('phone width: the admin pages fit', async () => {
     const phone = await newPage({ width: 390, height: 844 });
     try {
       await signIn(phone.page, server.url, await server.client());
-      for (const hash of ['#/clients', '#/retention']) {
+      for (const hash of ['#/clients', '#/retention', '#/deletion-jobs']) {
         await phone.page.goto(`${server.url}/console/${hash}`);
         await phone.page.locator('main h1').waitFor();
         await phone.page.locator('main h2').first().waitFor();

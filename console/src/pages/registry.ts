@@ -67,11 +67,15 @@ export const PAGES: PageDef[] = [
     path: '/deletion-jobs',
     nav: true,
     scope: 'interaction-content:admin',
-    load: planned,
-    probe: {
-      path: '/interaction-content/deletion-jobs',
-      offers: 'bulk and subject erasure jobs with a dry run, live progress and the erasure certificate',
-    },
+    load: () => import('./deletion-jobs.tsx'),
+  },
+  {
+    id: 'deletion-job',
+    title: 'Deletion job',
+    path: '/deletion-jobs/:id',
+    nav: false,
+    scope: 'interaction-content:admin',
+    load: () => import('./deletion-job.tsx'),
   },
 
   {
