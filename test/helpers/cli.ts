@@ -58,7 +58,9 @@ export async function startServerProcess(
     child.on('exit', (code, signal) => resolve(signal ?? code ?? -1)),
   );
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  // A safety net, not a performance claim: on a loaded 2-core machine a cold start (module loading
+  // alone) has taken over 30 s.
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let ended = false;
   void exited.then(() => (ended = true));
   for (;;) {
