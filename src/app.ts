@@ -41,10 +41,19 @@ export interface AppDeps {
   rateLimits?: RateLimitOptions;
   /** Header, body, request, keep-alive and idle timeouts; absent, Node's and Fastify's defaults. */
   timeouts?: Config['timeouts'];
+  /** Serve HTTPS with this certificate and key (ICS_TLS_*); absent, plain HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Which X-Forwarded-For hops to believe for request.ip (ICS_TRUST_PROXY); absent, none. */
+  trustProxy?: Config['http']['trustProxy'];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const API_BASE = '/interaction-content';
+
+/** A hop count trusts that many X-Forwarded-For entries, nearest first (what proxy-addr does). */
+function trustedProxies(setting: AppDeps['trustProxy']) {
+  return typeof setting === 'number' ? (_address: string, hop: number) => hop < setting : (setting ?? false);
+}
 
 /** The Fastify instance with every route; never listens (main.ts does). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -57,13 +66,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     bodyLimit: 1024 * 1024,
+    trustProxy: trustedProxies(deps.trustProxy),
     return503OnClosing: true,
     schemaErrorFormatter: formatSchemaErrors,
     frameworkErrors,
     clientErrorHandler,
     schemaController: strictBodyValidators(),
     ...(deps.timeouts && serverTimeouts(deps.timeouts)),
-  }).withTypeProvider<TypeBoxTypeProvider>();
+    // HTTPS: Fastify makes an https.Server; its requests and replies are the same Node types, so
+    // the instance is typed as the HTTP one. main.ts swaps certificates with setSecureContext.
+    ...(deps.tls && { https: { cert: deps.tls.cert, key: deps.tls.key } }),
+  } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>();
   installInFlight(app, deps.timeouts?.requestMs);
   if (deps.timeouts) installBodyTimeout(app, deps.timeouts);
 

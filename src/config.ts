@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { decodeSealingKey } from './secrets/sealed-box.js';
 
@@ -37,8 +38,12 @@ export interface BucketConfig {
 export interface HttpConfig {
   host: string;
   port: number;
-  /** HTTPS (not configurable yet); undefined: plain HTTP. */
+  /** ICS_TLS_CERT_FILE / ICS_TLS_KEY_FILE: serve HTTPS (re-read on SIGHUP); undefined: plain HTTP. */
   tls: { certFile: string; keyFile: string } | undefined;
+  /**
+   * ICS_TRUST_PROXY, as Fastify's trustProxy: false (default; the socket's address is the client's),
+   * true (trust every X-Forwarded-For hop), a hop count, or proxy addresses / CIDR ranges.
+   */
   trustProxy: boolean | number | string;
 }
 
@@ -196,6 +201,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const dataDir = resolve(cwd, str('ICS_DATA_DIR', './data'));
   const port = int('PORT', 8080, 0, 65535);
   const host = str('HOST', '127.0.0.1');
+  const tls = parseTls(env, cwd, problems);
+  const trustProxy = parseTrustProxy(env.ICS_TRUST_PROXY, problems);
 
   const database = parseDatabase(
     env.ICS_DATABASE_URL,
@@ -284,7 +291,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze({
-    http: { host, port, tls: undefined, trustProxy: false },
+    http: { host, port, tls, trustProxy },
     timeouts,
     redis: redisUrl === undefined ? undefined : { url: redisUrl, keyPrefix },
     rateLimits,
@@ -312,6 +319,39 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
 export function localBaseUrl(http: Pick<HttpConfig, 'host' | 'port' | 'tls'>, port = http.port): string {
   const host = http.host === '0.0.0.0' || http.host === '::' ? '127.0.0.1' : http.host;
   return `${http.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function parseTls(env: Env, cwd: string, problems: string[]): HttpConfig['tls'] {
+  const certFile = env.ICS_TLS_CERT_FILE || undefined;
+  const keyFile = env.ICS_TLS_KEY_FILE || undefined;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) {
+    problems.push('ICS_TLS_CERT_FILE and ICS_TLS_KEY_FILE must be set together');
+    return undefined;
+  }
+  return { certFile: resolve(cwd, certFile), keyFile: resolve(cwd, keyFile) };
+}
+
+function parseTrustProxy(raw: string | undefined, problems: string[]): HttpConfig['trustProxy'] {
+  const text = raw?.trim().toLowerCase();
+  if (!text || text === 'false' || text === 'off') return false;
+  if (text === 'true' || text === 'on') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  const entries = text.split(',').map((e) => e.trim());
+  const named = new Set(['loopback', 'linklocal', 'uniquelocal']);
+  const bad = entries.filter((e) => {
+    if (named.has(e)) return false;
+    const [ip, bits, more] = e.split('/');
+    if (more !== undefined || isIP(ip) === 0) return true;
+    return bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(ip) === 4 ? 32 : 128));
+  });
+  if (bad.length > 0) {
+    problems.push(
+      `ICS_TRUST_PROXY must be true, false, a hop count, or proxy addresses/CIDR ranges (loopback, 10.0.0.0/8, …) separated by commas (got '${bad.join(',')}')`,
+    );
+    return false;
+  }
+  return entries.join(',');
 }
 
 function parseDatabase(

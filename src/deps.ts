@@ -30,6 +30,7 @@ import { InteractionExporter } from './export/exporter.js';
 import { KyselyExportStore } from './export/kysely-export-store.js';
 import { S3ExportTarget } from './export/s3-export-target.js';
 import { consoleOptions } from './http/console.js';
+import { readTlsFiles, type TlsFiles } from './http/tls.js';
 import type { JobStore } from './jobs/job-store.js';
 import { KyselyJobStore } from './jobs/kysely-job-store.js';
 import { NodeLeases } from './jobs/leases.js';
@@ -59,6 +60,8 @@ export interface Deps extends AppDeps {
   runner: JobRunner;
   /** The key that seals stored secrets: its id, and whether it came from ICS_SECRETS_KEY or the data directory. */
   secretsKey: { id: string; source: 'config' | 'file' };
+  /** The certificate the server started with (ICS_TLS_*); SIGHUP re-reads the files. */
+  tlsFiles: TlsFiles | undefined;
   close(): Promise<void>;
 }
 
@@ -67,6 +70,8 @@ export async function createDeps(
   config: Config,
   opts: { logger?: FastifyServerOptions['logger']; log?: PurgerLogger; role?: NodeRole } = {},
 ): Promise<Deps> {
+  // First: a missing or mismatched certificate stops start-up before anything is opened.
+  const tlsFiles = config.http.tls ? await readTlsFiles(config.http.tls) : undefined;
   const store = await openMetadataStore(config.database);
   let blobs: BlobStore | undefined;
   let node: NodeRegistry | undefined;
@@ -199,6 +204,9 @@ export async function createDeps(
       console: consoleOptions(config),
       rateLimits: { store: bucketStore, limits: config.rateLimits },
       timeouts: config.timeouts,
+      trustProxy: config.http.trustProxy,
+      tls: tlsFiles,
+      tlsFiles,
       ready: async () => {
         await Promise.all([store.ping(), b.ping()]);
       },

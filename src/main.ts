@@ -56,7 +56,7 @@ export async function startServer(
   return {
     app: running,
     deps: ready,
-    url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`,
+    url: `${config.http.tls ? 'https' : 'http'}://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`,
     async close() {
       try {
         await running.close();

@@ -1,4 +1,5 @@
 import type { InFlightRequest } from '../http/in-flight.js';
+import { reloadCertificate } from '../http/tls.js';
 import { startServer } from '../main.js';
 
 /**
@@ -12,6 +13,14 @@ export async function serveCommand(): Promise<number> {
   const { app } = server;
   const graceMs = server.deps.config.timeouts.shutdownGraceMs;
   app.log.info(`ICS listening on ${server.url}`);
+  const tls = server.deps.config.http.tls;
+  if (server.deps.tlsFiles) app.log.info({ certificate: server.deps.tlsFiles.summary }, 'serving HTTPS');
+  // SIGHUP (systemctl reload) re-reads the certificate; without TLS it is noted and ignored, never
+  // Node's default of ending the process.
+  process.on('SIGHUP', () => {
+    if (tls) void reloadCertificate(app.server, tls, app.log);
+    else app.log.info('SIGHUP: no TLS certificate to reload');
+  });
   return new Promise<number>((resolve) => {
     let closing = false;
     let cutTimer: NodeJS.Timeout | undefined;

@@ -36,14 +36,22 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `ics serve` from source on a free port and waits until /healthz answers. */
+/**
+ * Starts `ics serve` from source (or `argv` in `cwd`, e.g. an installed package's bin) on a free port
+ * and waits until /healthz answers.
+ */
 export async function startServerProcess(
   env: Record<string, string>,
-  opts: { timeoutMs?: number } = {},
+  opts: {
+    timeoutMs?: number;
+    argv?: string[];
+    cwd?: string /** HTTPS, trusting this CA. */;
+    ca?: Buffer;
+  } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...ENTRY, 'serve'], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, opts.argv ?? [...ENTRY, 'serve'], {
+    cwd: opts.cwd ?? ROOT,
     env: { ...process.env, ICS_LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -57,7 +65,7 @@ export async function startServerProcess(
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => resolve(signal ?? code ?? -1)),
   );
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.ca ? 'https' : 'http'}://127.0.0.1:${port}`;
   // A safety net, not a performance claim: on a loaded 2-core machine a cold start (module loading
   // alone) has taken over 30 s.
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
@@ -66,8 +74,10 @@ export async function startServerProcess(
   for (;;) {
     if (ended) throw new Error(`server exited during start-up:\n${out}`);
     try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) break;
+      if (
+        opts.ca ? (await httpsStatus(`${url}/healthz`, opts.ca)) === 200 : (await fetch(`${url}/healthz`)).ok
+      )
+        break;
     } catch {
       // not listening yet
     }
@@ -92,6 +102,17 @@ export async function startServerProcess(
       }
     },
   };
+}
+
+/** The status of a GET over HTTPS trusting `ca` (fetch cannot be given a CA). */
+export async function httpsStatus(url: string, ca: Buffer): Promise<number> {
+  const { get } = await import('node:https');
+  return new Promise((resolve, reject) => {
+    get(url, { ca, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
 }
 
 /** A TCP port free on 127.0.0.1 right now (the bench uses it too). */

@@ -15,6 +15,28 @@ describe('loadConfig', () => {
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.database));
   });
 
+  test('TLS files and ICS_TRUST_PROXY', () => {
+    const c = loadConfig(
+      {
+        ICS_TLS_CERT_FILE: 'tls/cert.pem',
+        ICS_TLS_KEY_FILE: '/etc/ics/key.pem',
+        ICS_TRUST_PROXY: 'loopback, 10.0.0.0/8',
+      },
+      '/srv/ics',
+    );
+    assert.deepEqual(c.http.tls, { certFile: '/srv/ics/tls/cert.pem', keyFile: '/etc/ics/key.pem' });
+    assert.equal(c.http.trustProxy, 'loopback,10.0.0.0/8');
+    assert.equal(loadConfig({ ICS_TRUST_PROXY: 'true' }).http.trustProxy, true);
+    assert.equal(loadConfig({ ICS_TRUST_PROXY: '2' }).http.trustProxy, 2);
+    assert.equal(loadConfig({ ICS_TRUST_PROXY: 'off' }).http.trustProxy, false);
+    assert.throws(
+      () => loadConfig({ ICS_TLS_CERT_FILE: 'c.pem', ICS_TRUST_PROXY: '10.0.0.0/99,proxy.local' }),
+      (err: Error) =>
+        /ICS_TLS_CERT_FILE and ICS_TLS_KEY_FILE must be set together/.test(err.message) &&
+        /ICS_TRUST_PROXY .*got '10\.0\.0\.0\/99,proxy\.local'/.test(err.message),
+    );
+  });
+
   test('postgres and s3 URLs', () => {
     const c = loadConfig({
       ICS_DATABASE_URL: 'postgres://ics:pw@db:5432/ics',
