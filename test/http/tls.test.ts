@@ -79,7 +79,7 @@ test('HTTPS from ICS_TLS_*; SIGHUP swaps the certificate and keeps open connecti
       ICS_TLS_KEY_FILE: keyFile,
       ICS_LOG_LEVEL: 'info',
     },
-    { ca: a.cert },
+    { ca: a.cert, timeoutMs: 120_000 },
   );
   t.after(() => server.stop());
   assert.match(server.url, /^https:/);
