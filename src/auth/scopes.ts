@@ -28,9 +28,22 @@ export function formatScopes(scopes: Iterable<Scope>): string {
   return canonical(scopes).join(' ');
 }
 
+/** Scopes that another scope implies: interaction-content:admin may manage webhooks (spec section 3). */
+const SCOPE_GRANTS: Partial<Record<Scope, Scope>> = {
+  'admin:read': 'interaction-content:admin',
+  'admin:write': 'interaction-content:admin',
+};
+
+/** Whether the actor holds `scope`, itself or through a scope that grants it. */
+export function holdsScope(actor: Pick<Actor, 'scopes'>, scope: Scope): boolean {
+  if (actor.scopes.has(scope)) return true;
+  const granter = SCOPE_GRANTS[scope];
+  return granter !== undefined && actor.scopes.has(granter);
+}
+
 /** Throws the 403 insufficient_scope AppError unless the actor holds `scope`. */
 export function requireScope(actor: Pick<Actor, 'scopes'>, scope: Scope): void {
-  if (!actor.scopes.has(scope)) throw insufficientScope(scope);
+  if (!holdsScope(actor, scope)) throw insufficientScope(scope);
 }
 
 function canonical(scopes: Iterable<Scope>): Scope[] {

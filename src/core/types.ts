@@ -38,6 +38,10 @@ export const SCOPES = [
   'interaction-content:delete',
   'interaction-content:write',
   'interaction-content:admin',
+  // VCC's Webhooks API (src/webhooks/): reading and changing subscriptions. interaction-content:admin
+  // grants both (SCOPE_GRANTS in auth/scopes.ts).
+  'admin:read',
+  'admin:write',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 

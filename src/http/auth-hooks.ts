@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { holdsScope } from '../auth/scopes.js';
 import { badRequest, insufficientScope } from '../core/errors.js';
 import type { Actor, Scope } from '../core/types.js';
 
@@ -61,7 +62,7 @@ export function acceptedVersion<V extends number = 2 | 3>(
 
 function authorize(request: FastifyRequest, actor: Actor, scope: Scope) {
   request.actor = actor;
-  return actor.scopes.has(scope) ? undefined : insufficientScope(scope);
+  return holdsScope(actor, scope) ? undefined : insufficientScope(scope);
 }
 
 /** onRequest: authenticate and authorise before anything else looks at the request. */
