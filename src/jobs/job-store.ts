@@ -11,7 +11,18 @@ export type JobEnd =
   | { status: 'completed' | 'cancelled'; patch?: JobPatch }
   | { status: 'failed'; error: string; patch?: JobPatch }
   /** Back to the queue (a periodic job's next run, or a retry after a failure). */
-  | { status: 'queued' | 'waiting'; runAt: number; error?: string; failed?: boolean; patch?: JobPatch };
+  | {
+      status: 'queued' | 'waiting';
+      runAt: number;
+      error?: string;
+      failed?: boolean;
+      patch?: JobPatch;
+      /**
+       * When the run was claimed: a wakeJob during the run (after this time) is not lost, the job is
+       * due again at the wake's time instead of runAt when that is earlier.
+       */
+      claimedAt?: number;
+    };
 
 /**
  * Durable state of nodes, leases and jobs, in the metadata database. Every write that a worker makes
@@ -119,6 +130,10 @@ export interface JobStore {
    * or undefined when absent. A finished job is returned unchanged.
    */
   requestCancel(account: string, id: string, now: number): Promise<JobRecord | undefined>;
-  /** Makes a queued or waiting job due now (a manual trigger). false when absent or finished. */
+  /**
+   * Makes a queued or waiting job due now (a manual trigger, or new work for it). A job being run is
+   * marked so that it runs again right after this run (see JobEnd.claimedAt). false when absent or
+   * finished.
+   */
   wakeJob(account: string, id: string, now: number): Promise<boolean>;
 }

@@ -267,7 +267,7 @@ export class KyselyJobStore implements JobStore {
           updated_ms: now,
           failures: failed ? eb('failures', '+', 1) : 0,
           last_error: 'error' in end && end.error !== undefined ? end.error : failed ? 'failed' : null,
-          ...('runAt' in end ? { run_at_ms: end.runAt } : { finished_ms: now }),
+          ...('runAt' in end ? { run_at_ms: nextRunAt(end) } : { finished_ms: now }),
         })),
         fence,
       ).executeTakeFirst();
@@ -317,13 +317,22 @@ export class KyselyJobStore implements JobStore {
 
   wakeJob(account: string, id: string, now: number): Promise<boolean> {
     return this.sql.write(async (db) => {
+      // One statement for both cases, so that a run ending at the same moment cannot slip between
+      // them (PostgreSQL re-checks the WHERE on the row the concurrent finish wrote): a job nobody
+      // works becomes due now; a job being run gets a run_at after its claim, which tells finishJob
+      // to bring the next run forward (JobEnd.claimedAt).
       const res = await db
         .updateTable('jobs')
         .set({ run_at_ms: now, updated_ms: now })
         .where('account', '=', account)
         .where('id', '=', id)
-        .where('status', 'in', ['queued', 'waiting'])
-        .where('run_at_ms', '>', now)
+        .where(ACTIVE)
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('lease_node', 'is', null), eb('run_at_ms', '>', now)]),
+            eb.and([eb('lease_node', 'is not', null), eb('run_at_ms', '<', now)]),
+          ]),
+        )
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) > 0) return true;
       const row = await db
@@ -378,6 +387,13 @@ async function insertJob(db: Kysely<Database>, job: NewJob, now: number) {
     .where('id', '=', id)
     .executeTakeFirstOrThrow();
   return { job: toJob(row), created: Number(res.numInsertedOrUpdatedRows ?? 0) > 0 };
+}
+
+/** run_at of a run that ends queued or waiting: its runAt, or a wake's time during the run when earlier. */
+function nextRunAt(end: Extract<JobEnd, { runAt: number }>) {
+  const claimedAt = end.claimedAt;
+  if (claimedAt === undefined) return end.runAt;
+  return sql<number>`case when run_at_ms >= ${claimedAt} and run_at_ms < ${end.runAt} then run_at_ms else ${end.runAt} end`;
 }
 
 async function saveFenced(db: Kysely<Database>, fence: JobFence, patch: JobPatch, now: number) {

@@ -226,7 +226,7 @@ export class JobRunner {
             ? { status: 'failed', error: result.error, patch }
             : result.status === 'completed'
               ? { status: 'completed', patch }
-              : { status: result.status, runAt: result.runAt, patch };
+              : { status: result.status, runAt: result.runAt, patch, claimedAt: job.updatedAt };
       } catch (err) {
         end = this.#afterError(handler, job, err);
       }

@@ -282,6 +282,31 @@ export function describeJobStore(
       await jobs.forgetNodes([n]);
     });
 
+    test('a wake during a run is not lost: the run that ends after it is due again at once', async () => {
+      const account = newAccount();
+      const kind = `k-${account}`;
+      const n = `node-${account}`;
+      await jobs.registerNode(node(n));
+      const { job } = await jobs.createJob({ account, kind, payload: {} }, T0);
+      const [c] = await jobs.claimJobs({ kind, node: n, now: T0 + 5, until: T0 + 10_000, limit: 1 });
+      const fence = { account, id: job.id, node: n, attempt: c.attempts };
+      assert.equal(await jobs.wakeJob(account, job.id, T0 + 20), true);
+      await jobs.finishJob(fence, { status: 'queued', runAt: T0 + 99_999, claimedAt: c.updatedAt }, T0 + 30);
+      assert.equal((await jobs.getJob(account, job.id))?.runAt, T0 + 20, 'due at the wake');
+      // Without a wake, the run's own runAt stands; a wake after the run ends makes it due as before.
+      const [c2] = await jobs.claimJobs({ kind, node: n, now: T0 + 40, until: T0 + 10_000, limit: 1 });
+      const fence2 = { ...fence, attempt: c2.attempts };
+      await jobs.finishJob(
+        fence2,
+        { status: 'queued', runAt: T0 + 99_999, claimedAt: c2.updatedAt },
+        T0 + 50,
+      );
+      assert.equal((await jobs.getJob(account, job.id))?.runAt, T0 + 99_999);
+      assert.equal(await jobs.wakeJob(account, job.id, T0 + 60), true);
+      assert.equal((await jobs.getJob(account, job.id))?.runAt, T0 + 60);
+      await jobs.forgetNodes([n]);
+    });
+
     test('concurrent claimers never get the same job; forgetting a node frees its claims', async () => {
       const account = newAccount();
       const kind = `k-${account}`;
