@@ -23,6 +23,7 @@ import { EXPORT_BASE, exportRoutes } from './http/routes/export.js';
 import { interactionRoutes } from './http/routes/interactions.js';
 import { retentionRoutes } from './http/routes/retention.js';
 import { tokenRoutes } from './http/routes/token.js';
+import { WEBHOOKS_BASE, webhookRoutes } from './http/routes/webhooks.js';
 import { ContentItem, ErrorBody, Interaction, LegalHoldBody } from './http/schemas.js';
 import type { AppServices } from './http/services.js';
 import { installBodyTimeout, serverTimeouts } from './http/timeouts.js';
@@ -148,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { prefix: API_BASE },
   );
   await app.register(exportRoutes(deps.services), { prefix: EXPORT_BASE });
+  await app.register(webhookRoutes(deps.services), { prefix: WEBHOOKS_BASE });
 
   if (deps.console) await app.register(consoleRoutes(deps.console));
 

@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { decodeSealingKey } from './secrets/sealed-box.js';
+import { parseCidrs } from './webhooks/address-policy.js';
+import type { WebhookSettings } from './webhooks/types.js';
 
 // The only reader of process.env. loadConfig is pure: env in, frozen Config out, or one ConfigError
 // that lists every problem at once.
@@ -99,6 +101,8 @@ export interface Config {
   retention: RetentionConfig;
   /** Deletion jobs (src/deletion-jobs/). */
   deletionJobs: DeletionJobsConfig;
+  /** Webhook delivery (src/webhooks/). */
+  webhooks: WebhookSettings;
   logLevel: string;
   /** Test-only fault injection points (ICS_TEST_FAULTS); never set in production. */
   testFaults: string | undefined;
@@ -253,6 +257,17 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     batchSize: int('ICS_DELETION_JOB_BATCH_SIZE', 20, 1, 1000),
     recheckMs: int('ICS_DELETION_JOB_RECHECK_SECONDS', 3600, 1, 86400 * 7) * 1000,
   };
+  const denyCidrs = parseCidrs(env.ICS_WEBHOOK_DENY_CIDRS);
+  for (const p of denyCidrs.problems) problems.push(`ICS_WEBHOOK_DENY_CIDRS: ${p}`);
+  const webhooks: WebhookSettings = {
+    timeoutMs: int('ICS_WEBHOOK_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
+    concurrency: int('ICS_WEBHOOK_CONCURRENCY', 4, 1, 64),
+    workers: int('ICS_WEBHOOK_WORKERS', 16, 1, 1000),
+    retryBaseMs: int('ICS_WEBHOOK_RETRY_BASE_MS', 10_000, 10, 3600_000),
+    retryBudgetMs: int('ICS_WEBHOOK_RETRY_SECONDS', 86_400, 1, 86_400 * 30) * 1000,
+    pollMs: int('ICS_WEBHOOK_POLL_MS', 1000, 50, 60_000),
+    denyCidrs: denyCidrs.cidrs,
+  };
   const seconds = (name: string, fallback: number) => int(name, fallback, 1, 86400) * 1000;
   const timeouts = {
     headersMs: seconds('ICS_HEADERS_TIMEOUT_SECONDS', 30),
@@ -310,6 +325,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     export: exportConfig,
     retention: retentionConfig,
     deletionJobs,
+    webhooks,
     logLevel,
     testFaults: env.ICS_TEST_FAULTS || undefined,
   });

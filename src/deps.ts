@@ -46,6 +46,11 @@ import type { BucketStore } from './rate-limit/token-bucket.js';
 import { KyselyRetentionStore } from './retention/kysely-retention-store.js';
 import { RetentionService } from './retention/retention-service.js';
 import { openSealedBox } from './secrets/sealed-box.js';
+import { deliveryJob } from './webhooks/delivery-job.js';
+import { dispatchJob } from './webhooks/dispatch-job.js';
+import { KyselyWebhookStore } from './webhooks/kysely-webhook-store.js';
+import { WebhookSender } from './webhooks/webhook-sender.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 
 export interface Deps extends AppDeps {
   config: Config;
@@ -113,6 +118,15 @@ export async function createDeps(
     };
     runner.register(batchExportJob(exportJobs, config.export));
     runner.register(recurringExportJob(exportJobs, config.export));
+    const webhooks = new KyselyWebhookStore(sqlHandle(store));
+    const sender = new WebhookSender({
+      timeoutMs: config.webhooks.timeoutMs,
+      denyCidrs: config.webhooks.denyCidrs,
+      maxSockets: config.webhooks.concurrency,
+    });
+    const poke = () => runner.poke();
+    runner.register(dispatchJob({ store, webhooks, jobs, poke }, config.webhooks));
+    runner.register(deliveryJob({ webhooks, sender, box: sealed.box, faults }, config.webhooks));
     const issuer = new TokenIssuer({ secret, ttlSeconds: config.auth.tokenTtlSeconds });
     const verifier = new TokenVerifier({
       secret,
@@ -186,6 +200,10 @@ export async function createDeps(
         items: deletionJobItems,
         keys: new CertificateKeys({ sql: sqlHandle(store), box: sealed.box }),
       }),
+      webhooks: new WebhookService(
+        { store, webhooks, jobs, box: sealed.box, poke },
+        { denyCidrs: config.webhooks.denyCidrs },
+      ),
     };
     return {
       config,
@@ -214,6 +232,7 @@ export async function createDeps(
         await runner.stop();
         await registry.stop().catch((err) => log.warn({ err }, 'could not mark this node stopped'));
         await purger.stop();
+        sender.close();
         await bucketStore.close();
         await b.close();
         await store.close();

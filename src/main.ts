@@ -9,6 +9,7 @@ import { createDeps, type Deps } from './deps.js';
 import { PURGE_JOB } from './jobs/purge-job.js';
 import { secureDataDir } from './process/file-modes.js';
 import { ServerLock } from './process/server-lock.js';
+import { DISPATCH_JOB } from './webhooks/types.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -42,6 +43,7 @@ export async function startServer(
     await bootstrapClient(config, deps, app);
     await app.listen({ host: config.http.host, port: config.http.port });
     await deps.jobs.createJob(PURGE_JOB, Date.now());
+    await deps.jobs.createJob(DISPATCH_JOB, Date.now());
     deps.runner.start();
   } catch (err) {
     await app?.close().catch(() => undefined);

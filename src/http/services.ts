@@ -9,6 +9,7 @@ import type { InteractionService } from '../core/interaction-service.js';
 import type { DeletionJobService } from '../deletion-jobs/deletion-job-service.js';
 import type { ExportService } from '../export/export-service.js';
 import type { RetentionService } from '../retention/retention-service.js';
+import type { WebhookService } from '../webhooks/webhook-service.js';
 
 /** The use-cases the routes call; each route calls one. */
 export interface AppServices {
@@ -22,6 +23,7 @@ export interface AppServices {
   retention: RetentionService;
   deletionJobs: DeletionJobService;
   certificates: CertificateService;
+  webhooks: WebhookService;
 }
 
 declare module 'fastify' {

@@ -292,6 +292,40 @@ export interface Database {
   retention_policies: RetentionPolicyRow;
   deletion_job_items: DeletionJobItemRow;
   signing_keys: SigningKeyRow;
+  webhook_subscriptions: WebhookSubscriptionRow;
+  webhook_deliveries: WebhookDeliveryRow;
+}
+
+export interface WebhookSubscriptionRow {
+  account: string;
+  id: string;
+  name: string;
+  url: string;
+  /** JSON array of event type names and wildcards. */
+  events: string;
+  enabled: number;
+  sealed_secret: string;
+  created_ms: number;
+  updated_ms: number;
+}
+
+export interface WebhookDeliveryRow {
+  account: string;
+  id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  subject: string | null;
+  /** The exact CloudEvent JSON sent on every attempt. */
+  body: string;
+  status: string;
+  attempts: number;
+  next_attempt_ms: number;
+  created_ms: number;
+  last_attempt_ms: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  finished_ms: number | null;
 }
 
 export type Dialect = 'sqlite' | 'postgres';
