@@ -1,4 +1,5 @@
 import { addClient, type CreatedClient, rotateClientSecret } from '../auth/client-admin.js';
+import { holdsScope } from '../auth/scopes.js';
 import type { RequestContext } from '../core/context.js';
 import { AppError, badRequest } from '../core/errors.js';
 import type { ApiClient, Scope } from '../core/types.js';
@@ -98,7 +99,8 @@ function view(c: ApiClient): ClientView {
 }
 
 function requireHeld(ctx: RequestContext, scopes: readonly Scope[]) {
-  const missing = scopes.filter((s) => !ctx.actor.scopes.has(s));
+  // Held itself or granted (interaction-content:admin grants admin:read and admin:write).
+  const missing = scopes.filter((s) => !holdsScope(ctx.actor, s));
   if (missing.length > 0)
     throw new AppError({
       status: 403,

@@ -44,6 +44,8 @@ describe('the ics command beside a running server', () => {
       'interaction-content:delete',
       'interaction-content:write',
       'interaction-content:admin',
+      'admin:read',
+      'admin:write',
     ]);
     assert.ok(!server.output().includes(saved.clientSecret), 'the secret is only in the file');
     assert.match(server.output(), new RegExp(`Its secret is in ${file}`));
