@@ -325,6 +325,8 @@ export interface WebhookDeliveryRow {
   last_attempt_ms: number | null;
   last_status: number | null;
   last_error: string | null;
+  /** The node that made the last attempt. */
+  last_node: string | null;
   finished_ms: number | null;
 }
 

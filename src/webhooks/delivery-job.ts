@@ -72,6 +72,7 @@ export function deliveryJob(
             at: now,
             lastStatus: outcome.status,
             lastError: null,
+            node: ctx.job.leaseNode,
           });
         }
         const next = nextAttempt(policy, { createdAt: d.createdAt, failures: attempts }, now);
@@ -84,6 +85,7 @@ export function deliveryJob(
           at: now,
           lastStatus: outcome.status,
           lastError: outcome.error,
+          node: ctx.job.leaseNode,
         });
       };
 

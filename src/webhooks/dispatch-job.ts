@@ -66,6 +66,7 @@ export function dispatchJob(
                 lastAttemptAt: null,
                 lastStatus: null,
                 lastError: null,
+                lastNode: null,
                 finishedAt: null,
               });
             }

@@ -205,6 +205,7 @@ export class KyselyWebhookStore implements WebhookStore {
           last_attempt_ms: a.at,
           last_status: a.lastStatus,
           last_error: a.lastError,
+          last_node: a.node,
           finished_ms: a.status === 'pending' ? null : a.at,
         })
         .where('account', '=', account)
@@ -293,6 +294,7 @@ function toDelivery(r: WebhookDeliveryRow): Delivery {
     lastAttemptAt: r.last_attempt_ms === null ? null : Number(r.last_attempt_ms),
     lastStatus: r.last_status === null ? null : Number(r.last_status),
     lastError: r.last_error,
+    lastNode: r.last_node,
     finishedAt: r.finished_ms === null ? null : Number(r.finished_ms),
   };
 }
@@ -313,6 +315,7 @@ function fromDelivery(d: Delivery): WebhookDeliveryRow {
     last_attempt_ms: d.lastAttemptAt,
     last_status: d.lastStatus,
     last_error: d.lastError,
+    last_node: d.lastNode,
     finished_ms: d.finishedAt,
   };
 }

@@ -34,6 +34,8 @@ export interface Delivery {
   /** The HTTP status of the last answer; null when there was none (timeout, refused, denied). */
   lastStatus: number | null;
   lastError: string | null;
+  /** The node that made the last attempt. */
+  lastNode: string | null;
   finishedAt: number | null;
 }
 

@@ -18,6 +18,7 @@ export interface AttemptRecord {
   at: number;
   lastStatus: number | null;
   lastError: string | null;
+  node: string | null;
 }
 
 /**

@@ -41,6 +41,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_attempt_ms', 'bigint')
     .addColumn('last_status', 'integer')
     .addColumn('last_error', 'text')
+    .addColumn('last_node', 'text') // the node that made the last attempt
     .addColumn('finished_ms', 'bigint')
     .addPrimaryKeyConstraint('webhook_deliveries_pk', ['account', 'id'])
     // The dispatcher may meet an event twice (a run that lost its claim): one delivery each.
