@@ -323,14 +323,19 @@ export class KyselyJobStore implements JobStore {
       // to bring the next run forward (JobEnd.claimedAt).
       const res = await db
         .updateTable('jobs')
-        .set({ run_at_ms: now, updated_ms: now })
+        .set({
+          // Being run: strictly after the claim (updated_ms is the claim's time or later), which is
+          // how finishJob tells a wake from the run_at the run was claimed at.
+          run_at_ms: sql<number>`case when lease_node is null then ${now} when updated_ms >= ${now} then updated_ms + 1 else ${now} end`,
+          updated_ms: now,
+        })
         .where('account', '=', account)
         .where('id', '=', id)
         .where(ACTIVE)
         .where((eb) =>
           eb.or([
             eb.and([eb('lease_node', 'is', null), eb('run_at_ms', '>', now)]),
-            eb.and([eb('lease_node', 'is not', null), eb('run_at_ms', '<', now)]),
+            eb('lease_node', 'is not', null),
           ]),
         )
         .executeTakeFirst();
@@ -393,7 +398,7 @@ async function insertJob(db: Kysely<Database>, job: NewJob, now: number) {
 function nextRunAt(end: Extract<JobEnd, { runAt: number }>) {
   const claimedAt = end.claimedAt;
   if (claimedAt === undefined) return end.runAt;
-  return sql<number>`case when run_at_ms >= ${claimedAt} and run_at_ms < ${end.runAt} then run_at_ms else ${end.runAt} end`;
+  return sql<number>`case when run_at_ms > ${claimedAt} and run_at_ms < ${end.runAt} then run_at_ms else ${end.runAt} end`;
 }
 
 async function saveFenced(db: Kysely<Database>, fence: JobFence, patch: JobPatch, now: number) {
