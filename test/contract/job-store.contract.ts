@@ -304,6 +304,14 @@ export function describeJobStore(
       assert.equal((await jobs.getJob(account, job.id))?.runAt, T0 + 99_999);
       assert.equal(await jobs.wakeJob(account, job.id, T0 + 60), true);
       assert.equal((await jobs.getJob(account, job.id))?.runAt, T0 + 60);
+      // Claimed at exactly its run_at and not woken: not taken for woken (a periodic job runs once).
+      const [c3] = await jobs.claimJobs({ kind, node: n, now: T0 + 60, until: T0 + 10_000, limit: 1 });
+      await jobs.finishJob(
+        { ...fence, attempt: c3.attempts },
+        { status: 'queued', runAt: T0 + 99_999, claimedAt: c3.updatedAt },
+        T0 + 70,
+      );
+      assert.equal((await jobs.getJob(account, job.id))?.runAt, T0 + 99_999);
       await jobs.forgetNodes([n]);
     });
 
