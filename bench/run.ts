@@ -6,6 +6,8 @@ import { downloadFigures } from './figures/download.js';
 import { exportFigure } from './figures/export.js';
 import { importFigure } from './figures/import.js';
 import { largeUploadRows } from './figures/large-upload.js';
+import { loggingFigure } from './figures/logging.js';
+import { memoryFigure } from './figures/memory-rounds.js';
 import { metadataFigure } from './figures/metadata.js';
 import { postgresWriteFigure } from './figures/postgres-writes.js';
 import { searchFigure } from './figures/search.js';
@@ -28,6 +30,8 @@ const GROUPS = [
   'download',
   'small-files',
   'postgres',
+  'logging',
+  'memory',
   'large-upload',
   'import',
   'export',
@@ -130,6 +134,8 @@ try {
     if (deleteFigure) figures.push(deleteFigure);
     if (only.has('postgres')) figures.push(await postgresWriteFigure(ctx, ics));
     if (only.has('import')) figures.push(await importFigure(ctx, ics));
+    if (only.has('logging')) figures.push(await loggingFigure(ctx, values['ics-root']));
+    if (only.has('memory')) figures.push(await memoryFigure(ctx, values['ics-root']));
     if (only.has('export')) figures.push(await exportFigure(ctx, ics));
   });
 } finally {

@@ -35,13 +35,15 @@ export async function startIcs(opts: {
   env?: Record<string, string>;
   /** Extra node flags for this server only (e.g. `--import` of a query counter). */
   nodeFlags?: string[];
+  /** Another node binary (its native modules must match: see `root`); default the bench's own. */
+  node?: string;
 }): Promise<IcsServer> {
   const dataDir = resolve(opts.dataDir);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const prof = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
   const proc: Background = await startBackground(
-    process.execPath,
+    opts.node ?? process.execPath,
     // The compiled build, as `npm start` runs it in production (bench/run.ts builds it first).
     // ICS_BENCH_NODE_FLAGS: extra node/V8 flags for the server only, for experiments (e.g. GC flags).
     [

@@ -18,7 +18,7 @@ import { parseGuid } from './guid.js';
 import { HashingStream } from './hashing-stream.js';
 import { heldConflict } from './hold-visibility.js';
 import type { Purger } from './purger.js';
-import type { ContentRecord, PurgeEntry } from './types.js';
+import type { ContentRecord, NewPurgeEntry, PurgeEntry } from './types.js';
 
 export interface UploadInput {
   body: Readable;
@@ -39,9 +39,19 @@ export interface UploadInput {
 /** How long an upload may run before its reserved blob key is treated as abandoned. */
 const UPLOAD_INTENT_MS = 6 * 60 * 60 * 1000;
 
+/** Intents committed together at most (one multi-row INSERT). */
+const MAX_INTENT_GROUP = 64;
+
 export class ContentService {
   /** Uploads in flight on this node, per account. */
   readonly #uploading = new Map<string, number>();
+  /** Upload intents waiting for the next grouped commit (#reserve). */
+  readonly #intents: {
+    entry: NewPurgeEntry;
+    resolve: (intent: PurgeEntry) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
+  #reserving: Promise<void> | undefined;
 
   constructor(
     private readonly deps: {
@@ -115,17 +125,13 @@ export class ContentService {
     if (!existing) throw interactionNotFound(guid);
 
     const blobKey = `${account}/${guid}/${uuidv7()}`;
-    const [intent] = await this.deps.store.transaction((tx) =>
-      tx.enqueuePurge([
-        {
-          account,
-          blobKey,
-          notBefore: Date.now() + UPLOAD_INTENT_MS,
-          reason: 'upload-intent',
-          ownerNode: this.deps.node.id,
-        },
-      ]),
-    );
+    const intent = await this.#reserve({
+      account,
+      blobKey,
+      notBefore: Date.now() + UPLOAD_INTENT_MS,
+      reason: 'upload-intent',
+      ownerNode: this.deps.node.id,
+    });
     this.deps.faults.hit('upload.after-intent');
     const hasher = new HashingStream({
       maxBytes: this.opts.maxUploadBytes,
@@ -213,6 +219,32 @@ export class ContentService {
     // On failure the old blob stays queued and the purge loop erases it later.
     if (purge.length > 0) await this.deps.purger.purge(purge).catch(() => undefined);
     return { item, created: replaced === undefined };
+  }
+
+  /**
+   * Commits an upload intent, grouped: the intents of uploads that arrive while one commit runs go
+   * into the next commit together, so concurrent uploads share commits (each an fsync) instead of
+   * queueing for one each. The first upload waits for no one. Each upload still has its own intent
+   * committed before its first byte is stored.
+   */
+  #reserve(entry: NewPurgeEntry): Promise<PurgeEntry> {
+    return new Promise((resolve, reject) => {
+      this.#intents.push({ entry, resolve, reject });
+      this.#reserving ??= this.#commitIntents();
+    });
+  }
+
+  async #commitIntents(): Promise<void> {
+    while (this.#intents.length > 0) {
+      const group = this.#intents.splice(0, MAX_INTENT_GROUP);
+      try {
+        const rows = await this.deps.store.transaction((tx) => tx.enqueuePurge(group.map((g) => g.entry)));
+        group.forEach((g, i) => g.resolve(rows[i]));
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.#reserving = undefined;
   }
 
   /** Erases a failed upload's blob at once; if that fails, the queued intent erases it later. */
