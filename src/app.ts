@@ -13,8 +13,8 @@ import {
   installErrorHandling,
 } from './http/error-handler.js';
 import { installInFlight } from './http/in-flight.js';
-import { installRequestLog } from './http/request-log.js';
 import { type RateLimitOptions, registerRateLimits } from './http/rate-limits.js';
+import { installRequestLog } from './http/request-log.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { clientRoutes } from './http/routes/clients.js';
 import { contentRoutes } from './http/routes/content.js';

@@ -239,7 +239,7 @@ export class ContentService {
       const group = this.#intents.splice(0, MAX_INTENT_GROUP);
       try {
         const rows = await this.deps.store.transaction((tx) => tx.enqueuePurge(group.map((g) => g.entry)));
-        group.forEach((g, i) => g.resolve(rows[i]));
+        for (const [i, g] of group.entries()) g.resolve(rows[i]);
       } catch (err) {
         for (const g of group) g.reject(err);
       }
