@@ -45,6 +45,7 @@ import { openBucketStore } from './rate-limit/open-bucket-store.js';
 import type { BucketStore } from './rate-limit/token-bucket.js';
 import { KyselyRetentionStore } from './retention/kysely-retention-store.js';
 import { RetentionService } from './retention/retention-service.js';
+import { retentionSweepJob } from './retention/sweep-job.js';
 import { openSealedBox } from './secrets/sealed-box.js';
 import { deliveryJob } from './webhooks/delivery-job.js';
 import { dispatchJob } from './webhooks/dispatch-job.js';
@@ -165,6 +166,16 @@ export async function createDeps(
       ),
     );
     const deletionJobs = new DeletionJobService({ jobs, items: deletionJobItems, poke: () => runner.poke() });
+    runner.register(
+      retentionSweepJob(
+        { store, retention: retentionStore, deletion, events, faults },
+        {
+          intervalMs: config.retention.sweepIntervalMs,
+          batchSize: config.retention.batchSize,
+          txSize: config.retention.txSize,
+        },
+      ),
+    );
     const services = {
       interactions: new InteractionService(
         { store, cursors },
@@ -185,6 +196,9 @@ export async function createDeps(
           deletionJobs
             .holdReleased(account)
             .catch((err) => log.warn({ err }, 'could not wake deletion jobs after a hold release'));
+          retention
+            .holdReleased(account)
+            .catch((err) => log.warn({ err }, 'could not ask for a retention sweep after a hold release'));
         },
       }),
       audit: new AuditService({ store }),
