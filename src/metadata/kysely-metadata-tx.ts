@@ -195,12 +195,15 @@ export class KyselyMetadataTx implements MetadataTx {
     const { account, guid, content_key, ...changes } = row;
     const names = Object.keys(row) as (keyof ContentRow)[];
     const pk = sql`account = ${account} and guid = ${guid} and content_key = ${content_key}`;
+    // Retention's copies of the interaction's start and direction (migration 0007), by primary key.
+    const owner = (column: 'start_ms' | 'direction') =>
+      sql`(select ${sql.ref(column)} from interactions where account = ${account} and guid = ${guid})`;
     const query = sql<ContentRow & { inserted: number; updated: number }>`
       with old as (
         select ${sql.join(CONTENT_COLUMNS.map((c) => sql.ref(c)))} from contents where ${pk} for update
       ), ins as (
-        insert into contents (${sql.join(names.map((c) => sql.ref(c)))})
-        values (${sql.join(names.map((c) => row[c]))})
+        insert into contents (${sql.join(names.map((c) => sql.ref(c)))}, start_ms, direction)
+        values (${sql.join(names.map((c) => row[c]))}, ${owner('start_ms')}, ${owner('direction')})
         on conflict (account, guid, content_key) do nothing
         returning 1
       ), upd as (
