@@ -12,6 +12,7 @@ import { metadataFigure } from './figures/metadata.js';
 import { postgresWriteFigure } from './figures/postgres-writes.js';
 import { searchFigure } from './figures/search.js';
 import { smallFileFigures } from './figures/small-files.js';
+import { webhooksFigure } from './figures/webhooks.js';
 import { type BenchContext, FULL, QUICK } from './lib/context.js';
 import { type IcsServer, ROOT, startIcs } from './lib/ics.js';
 import { run } from './lib/proc.js';
@@ -35,6 +36,7 @@ const GROUPS = [
   'large-upload',
   'import',
   'export',
+  'webhooks',
 ] as const;
 
 const { values } = parseArgs({
@@ -137,6 +139,7 @@ try {
     if (only.has('logging')) figures.push(await loggingFigure(ctx, values['ics-root']));
     if (only.has('memory')) figures.push(await memoryFigure(ctx, values['ics-root']));
     if (only.has('export')) figures.push(await exportFigure(ctx, ics));
+    if (only.has('webhooks')) figures.push(await webhooksFigure(ctx));
   });
 } finally {
   if (!values.keep) rmSync(workDir, { recursive: true, force: true });

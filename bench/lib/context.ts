@@ -26,6 +26,8 @@ export interface Params {
   largeUploadMiB: number;
   /** Interactions copied by `ics import` per round (each: a 5 MiB recording, a transcript, a summary). */
   importInteractions: number;
+  /** Events per round in the webhooks figure (half uploads, half deletes). */
+  webhookEvents: number;
 }
 
 export const QUICK: Params = {
@@ -45,6 +47,7 @@ export const QUICK: Params = {
   pgWrites: 200,
   largeUploadMiB: 256,
   importInteractions: 20,
+  webhookEvents: 2000,
 };
 
 export const FULL: Params = {
@@ -64,6 +67,7 @@ export const FULL: Params = {
   pgWrites: 1000,
   largeUploadMiB: 1024,
   importInteractions: 60,
+  webhookEvents: 10_000,
 };
 
 export interface BenchContext {
