@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { deletionJobFigure } from './figures/deletion-jobs.js';
 import { downloadFigures } from './figures/download.js';
 import { exportFigure } from './figures/export.js';
 import { importFigure } from './figures/import.js';
@@ -37,6 +38,7 @@ const GROUPS = [
   'import',
   'export',
   'webhooks',
+  'deletion-jobs',
 ] as const;
 
 const { values } = parseArgs({
@@ -46,6 +48,8 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'ics-root': { type: 'string' },
+    // Interactions per side of the deletion-jobs figure (default 100,000; 10,000 with --quick).
+    'deletion-items': { type: 'string' },
   },
 });
 const params = values.quick ? QUICK : FULL;
@@ -141,6 +145,10 @@ try {
     if (only.has('export')) figures.push(await exportFigure(ctx, ics));
     if (only.has('webhooks')) figures.push(await webhooksFigure(ctx));
   });
+  if (only.has('deletion-jobs')) {
+    const items = Number(values['deletion-items'] ?? (values.quick ? 10_000 : 100_000));
+    figures.push(await deletionJobFigure(ctx, items));
+  }
 } finally {
   if (!values.keep) rmSync(workDir, { recursive: true, force: true });
 }

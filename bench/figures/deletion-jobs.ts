@@ -1,0 +1,302 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import { resolveKeyPath } from '../../src/blobs/secure-path.js';
+import { type MatchPageQuery, matchPageQuery } from '../../src/deletion-jobs/match-query.js';
+import type { Database } from '../../src/metadata/db-schema.js';
+import { fromContent, fromInteraction } from '../../src/metadata/mappers.js';
+import type { BenchContext } from '../lib/context.js';
+import { API, type IcsServer, startIcs } from '../lib/ics.js';
+import { cannon } from '../lib/load.js';
+import { type Figure, median, percentile, type Row, ratioRow } from '../lib/report.js';
+import { seedDataset } from '../seed-dataset.js';
+
+// Deletion jobs (src/deletion-jobs/) against the same deletions through delete-batch, in one run:
+//  - subject erasure on the seeded dataset: the two index walks of one address, timed on the
+//    server's own database file with the job's own query builder (target: under 50 ms);
+//  - throughput: two equal sets of interactions (one 1 KiB call recording each, real blob files),
+//    one deleted by POST …/delete-batch (200 a request, one after another), the other by one
+//    deletion job that matches them by address; in interleaved halves; rate = interactions / s;
+//  - the metadata GET p99 (4 connections) while the job runs, against the same GET idle.
+
+// GUIDs per delete-batch request: 1000 a request can outlast the answer timeout on a loaded machine.
+const BATCH = 200;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function deletionJobFigure(ctx: BenchContext, items: number): Promise<Figure> {
+  const { params } = ctx;
+  const dataDir = join(ctx.workDir, 'deletion-jobs');
+  ctx.log(`deletion jobs: seeding ${params.seedCount.toLocaleString('en-US')} interactions …`);
+  const seed = await seedDataset({ dataDir, count: params.seedCount });
+  const half = Math.floor(items / 2);
+  const sets = {
+    batch: [seedVictims(dataDir, 'batch-a', half), seedVictims(dataDir, 'batch-b', half)],
+    job: [seedVictims(dataDir, 'job-a', half), seedVictims(dataDir, 'job-b', half)],
+  };
+  ctx.log(`  seeded ${(4 * half).toLocaleString('en-US')} interactions to delete (with blob files)`);
+
+  const matchMs = timeSubjectMatches(join(dataDir, 'ics.sqlite'), 50, params.seedCount);
+  const ics = await startIcs({ dataDir, profileDir: ctx.profileDir });
+  try {
+    const guid = await someGuid(ics, seed.windowStart);
+    const metaPath = `${ics.url}${API}/interactions/${guid}`;
+    const getLoad = (seconds: number) =>
+      cannon({ url: metaPath, connections: 4, duration: seconds, headers: ics.headers });
+    await getLoad(1); // warm-up
+    const idle: number[] = [];
+    for (let r = 0; r < params.rounds; r++)
+      idle.push(percentile((await getLoad(params.metaSeconds)).latenciesMs, 99));
+
+    // A subject erasure end to end: a dry-run job for one seeded address, POST to completed.
+    const dryMs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const job = await postJob(ics, {
+        match: { addresses: [seededAddress(1000 + i * 7919)] },
+        reason: 'bench',
+        dryRun: true,
+      });
+      await waitJob(ics, job);
+      dryMs.push(performance.now() - t0);
+    }
+
+    const rates = { batch: [] as number[], job: [] as number[] };
+    const during: number[] = [];
+    const batchDuring: number[] = [];
+    for (let r = 0; r < 2; r++) {
+      for (const side of r === 0 ? (['batch', 'job'] as const) : (['job', 'batch'] as const)) {
+        const set = sets[side][r];
+        ctx.log(
+          `  deletion round ${r + 1}/2: ${side} (${set.guids.length.toLocaleString('en-US')} interactions)`,
+        );
+        const load = loadWhile(getLoad);
+        const t0 = performance.now();
+        if (side === 'batch') {
+          for (let i = 0; i < set.guids.length; i += BATCH) {
+            const res = await fetch(`${ics.url}${API}/interactions/delete-batch`, {
+              method: 'POST',
+              headers: { ...ics.headers, 'content-type': 'application/json' },
+              body: JSON.stringify({ guids: set.guids.slice(i, i + BATCH) }),
+            });
+            const body = (await res.json()) as { failures?: unknown[] };
+            if (!res.ok || (body.failures?.length ?? 0) > 0) throw new Error(`delete-batch: ${res.status}`);
+          }
+        } else {
+          const job = await postJob(ics, { match: { addresses: [set.address] }, reason: 'bench erasure' });
+          const done = await waitJob(ics, job);
+          if (done.counts.deleted !== set.guids.length)
+            throw new Error(`the job deleted ${done.counts.deleted} of ${set.guids.length}`);
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        const p99 = await load.stop();
+        rates[side].push(set.guids.length / seconds);
+        (side === 'job' ? during : batchDuring).push(p99);
+      }
+    }
+    const m = median;
+    const rows: Row[] = [
+      ratioRow({
+        measure: 'deletion rate: job ÷ delete-batch (same-shaped items)',
+        unit: 'interactions/s',
+        ics: rates.job,
+        yardstick: rates.batch,
+        min: 0.8,
+      }),
+      {
+        measure: 'metadata GET p99 during the job ÷ idle',
+        unit: 'ms',
+        ics: m(during),
+        yardstick: m(idle),
+        ratio: m(during) / m(idle),
+        target: '≤ 2 ×',
+        verdict: m(during) / m(idle) <= 2 ? 'PASS' : 'MISS',
+        rounds: { ics: during, yardstick: idle },
+      },
+      {
+        measure: 'metadata GET p99 during delete-batch ÷ idle',
+        unit: 'ms',
+        ics: m(batchDuring),
+        yardstick: m(idle),
+        ratio: m(batchDuring) / m(idle),
+        target: '—',
+        verdict: 'INFO',
+        rounds: { ics: batchDuring, yardstick: idle },
+      },
+      {
+        measure: `subject erasure: find one address's interactions (both walks), of ${params.seedCount.toLocaleString('en-US')}`,
+        unit: 'ms (median; max in note)',
+        ics: m(matchMs),
+        target: '< 50 ms',
+        verdict: Math.max(...matchMs) < 50 ? 'PASS' : 'MISS',
+        rounds: { ics: matchMs },
+        note: `max ${Math.max(...matchMs).toFixed(2)} ms over ${matchMs.length} addresses`,
+      },
+      {
+        measure: 'subject erasure dry run, POST to completed (API, job runner)',
+        unit: 'ms',
+        ics: m(dryMs),
+        target: '—',
+        verdict: 'INFO',
+        rounds: { ics: dryMs },
+      },
+    ];
+    return {
+      id: 'deletion-jobs',
+      title: 'Deletion jobs: rate against delete-batch, GET p99 while one runs, subject match time',
+      yardstick: 'the same deletions through POST …/delete-batch; the same GET with no job running',
+      labels: ['ICS (job)', 'Yardstick'],
+      rows,
+      notes: [
+        `${(2 * half).toLocaleString('en-US')} interactions per side, deleted in two interleaved halves; the job's time includes its match phase`,
+      ],
+    };
+  } finally {
+    await ics.stop();
+  }
+}
+
+/** The connectFrom of seeded interaction i (bench/seed-dataset.ts). */
+const seededAddress = (i: number) => `+4420${String(7_000_000 + (i % 900_000)).padStart(8, '0')}`;
+
+/** Interactions to delete, each with a 1 KiB call recording whose blob file exists; one connectTo each set. */
+function seedVictims(dataDir: string, name: string, count: number) {
+  const address = `bench-erasure-${name}`;
+  const db = new Sqlite(join(dataDir, 'ics.sqlite'));
+  db.pragma('synchronous = OFF');
+  const insert = (table: string, row: object) => {
+    const cols = Object.keys(row);
+    return db.prepare(
+      `insert into ${table} (${cols.join(', ')}) values (${cols.map((c) => `@${c}`).join(', ')})`,
+    );
+  };
+  const guids: string[] = [];
+  const bytes = randomBytes(1024);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  const start = Date.now() - 30 * 86_400_000;
+  let ins: Sqlite.Statement | undefined;
+  let insContent: Sqlite.Statement | undefined;
+  const agent = db.prepare(
+    'insert into interaction_agents (account, agent_id, start_ms, guid) values (?, ?, ?, ?)',
+  );
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const guid = uuidv7();
+      const blobKey = `default/${guid}/${uuidv7()}`;
+      const row = {
+        ...fromInteraction({
+          account: 'default',
+          guid,
+          start: start + i,
+          connectFrom: `+1555${String(i).padStart(7, '0')}`,
+          connectTo: address,
+          direction: 'inbound',
+          handlingAgents: ['bench-agent'],
+          createdAt: start,
+        }),
+        content_count: 1,
+      };
+      ins ??= insert('interactions', row);
+      ins.run(row);
+      agent.run('default', 'bench-agent', start + i, guid);
+      const c = {
+        ...fromContent({
+          account: 'default',
+          guid,
+          contentKey: 'callRecording',
+          type: 'callRecording',
+          mediaType: 'audio/wav',
+          length: bytes.length,
+          sha256: sha,
+          blobKey,
+          lastModified: start,
+          owningAgentId: null,
+          owningInteractionPlanId: null,
+          properties: {},
+        }),
+        start_ms: start + i,
+        direction: 'inbound',
+      };
+      insContent ??= insert('contents', c);
+      insContent.run(c);
+      const path = resolveKeyPath(join(dataDir, 'blobs'), blobKey);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, bytes);
+      guids.push(guid);
+    }
+  })();
+  db.close();
+  return { address, guids };
+}
+
+/** Both address walks of `n` seeded addresses, timed on the database file (ms each). */
+function timeSubjectMatches(path: string, n: number, seeded: number): number[] {
+  const file = new Sqlite(path, { readonly: true });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const address = seededAddress((i * 15_485_863) % seeded);
+    const t0 = performance.now();
+    let found = 0;
+    for (const column of ['from', 'to'] as const) {
+      const q: MatchPageQuery = {
+        account: 'default',
+        match: { addresses: [address] },
+        walk: { kind: 'address', column, address },
+        limit: 500,
+      };
+      const c = matchPageQuery(db, q).compile();
+      found += file.prepare(c.sql).all(...(c.parameters as unknown[])).length;
+    }
+    times.push(performance.now() - t0);
+    if (found === 0) throw new Error(`no interaction of ${address}`);
+  }
+  file.close();
+  return times;
+}
+
+async function someGuid(ics: IcsServer, windowStart: number): Promise<string> {
+  const res = await fetch(
+    `${ics.url}${API}/interactions?start=${iso(windowStart + 86_400_000)}&end=${iso(windowStart + 2 * 86_400_000)}&limit=1`,
+    { headers: ics.headers },
+  );
+  return ((await res.json()) as { items: { guid: string }[] }).items[0].guid;
+}
+
+async function postJob(ics: IcsServer, body: unknown): Promise<string> {
+  const res = await fetch(`${ics.url}${API}/deletion-jobs`, {
+    method: 'POST',
+    headers: { ...ics.headers, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 202) throw new Error(`POST deletion-jobs: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+async function waitJob(ics: IcsServer, id: string) {
+  for (;;) {
+    const res = await fetch(`${ics.url}${API}/deletion-jobs/${id}`, { headers: ics.headers });
+    const job = (await res.json()) as { status: string; counts: { deleted: number } };
+    if (job.status === 'completed') return job;
+    if (job.status === 'failed' || job.status === 'cancelled') throw new Error(`job ${id} ${job.status}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** GET load in 1-second runs until stopped; resolves to the p99 over all of them. */
+function loadWhile(run: (seconds: number) => Promise<{ latenciesMs: number[] }>) {
+  let stopped = false;
+  const all: number[] = [];
+  const loop = (async () => {
+    while (!stopped) all.push(...(await run(1)).latenciesMs);
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return percentile(all, 99);
+    },
+  };
+}
