@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { createTestDatabase } from '../../test/helpers/postgres.js';
 import type { BenchContext } from '../lib/context.js';
 import { API, contentPath, type IcsServer, interactionBody, startIcs } from '../lib/ics.js';
 import { cannon } from '../lib/load.js';
@@ -11,8 +12,9 @@ import type { Figure, Row } from '../lib/report.js';
 // creates, 64 KiB uploads, downloads of those files and deletes, 8 connections. Round 1 warms up;
 // the target is that round 11 ends within 20 MiB RSS of where round 2 ended. RSS is read 1 s after
 // each round. ICS_BENCH_MEMORY_NODES runs it under other node binaries too: a comma-separated list of
-// `binary` or `binary@checkout` (a checkout whose node_modules were built for that node, since
-// better-sqlite3 is a native module); the default is the bench's own node.
+// `binary[@checkout][+postgres]`: a checkout whose node_modules were built for that node (better-sqlite3
+// is a native module), or `+postgres` to run that server on a fresh PostgreSQL database instead,
+// which never loads the SQLite binding. The default is the bench's own node on SQLite.
 
 const BODY = Buffer.alloc(64 * 1024, 0x5a);
 const ROUNDS = 11;
