@@ -26,18 +26,26 @@ export async function memoryFigure(ctx: BenchContext, defaultRoot?: string): Pro
   const rows: Row[] = [];
   const notes: string[] = [];
   for (const [i, entry] of nodes.entries()) {
-    const [node, root] = entry.split('@');
-    const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+    const onPg = entry.endsWith('+postgres');
+    const [node, root] = entry.replace(/\+postgres$/, '').split('@');
+    const version = `${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}${onPg ? ' on PostgreSQL' : ''}`;
+    const db = onPg ? await createTestDatabase() : undefined;
+    if (db && 'skip' in db) {
+      notes.push(`Node ${version}: skipped, ${db.skip}`);
+      continue;
+    }
     const ics = await startIcs({
       dataDir: join(ctx.workDir, `memory-${i}`),
       node,
       root: root ?? defaultRoot,
+      ...(db && { env: { ICS_DATABASE_URL: db.url } }),
     });
     let rss: number[];
     try {
       rss = await rounds(ctx, ics, version);
     } finally {
       await ics.stop();
+      await db?.drop().catch(() => undefined);
     }
     const growth = (rss[ROUNDS - 1] - rss[1]) / MiB;
     rows.push({
@@ -116,6 +124,7 @@ async function rounds(ctx: BenchContext, ics: IcsServer, version: string): Promi
     if (failed > 0) throw new Error(`memory round ${r + 1}: ${failed} requests failed`);
     await sleep(1000);
     rss.push(rssBytes(ics.pid));
+    ctx.log(`    RSS ${(rss[r] / 1024 / 1024).toFixed(1)} MiB`);
   }
   return rss;
 }
