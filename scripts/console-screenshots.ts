@@ -1,6 +1,8 @@
 // Takes the screenshots in docs/console.md: a fresh console build, a seeded server, Debian's
 // Chromium. Run with `npx tsx scripts/console-screenshots.ts` (writes docs/console/*.png).
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,9 +156,36 @@ try {
   await page.getByText(/All \d+ entries are in the ledger/).waitFor();
   await shot(page, 'deletion-job');
 
+  // A real endpoint for the webhook deliveries.
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const port = (receiver.address() as AddressInfo).port;
   await nav('Webhooks');
-  await page.getByText('Not available on this server').waitFor();
-  await shot(page, 'planned');
+  await page.getByText('Create a subscription').click();
+  await page.getByLabel('Name', { exact: true }).fill('Case system');
+  await page.getByLabel('Endpoint URL').fill(`http://127.0.0.1:${port}/ics-events`);
+  await page
+    .getByRole('checkbox', { name: /^interaction\.\*|interaction\.legal-hold-placed\.v1/ })
+    .first()
+    .check();
+  await page.getByRole('checkbox', { name: /interaction\.deleted\.v1/ }).check();
+  await page.getByRole('button', { name: 'Create subscription' }).click();
+  await page.locator('.secret-once').waitFor();
+  await page.getByText('Create a subscription').click();
+  await shot(page, 'webhooks');
+  await page.goto(`${server.url}/console/#/interactions/${data.others[1]}`);
+  await page.getByText('Place a legal hold').click();
+  await page.getByLabel('Reason').fill('Complaint 2026-318');
+  await page.getByRole('button', { name: 'Place hold' }).click();
+  await page.getByRole('heading', { name: 'Under legal hold' }).waitFor();
+  await nav('Webhooks');
+  await page.getByRole('link', { name: 'Case system' }).click();
+  await page.locator('table.deliveries tbody tr').getByText('delivered').first().waitFor({ timeout: 30_000 });
+  await shot(page, 'webhook-deliveries');
+  receiver.close();
   await ctx.close();
 
   const phone = await browser.newContext({

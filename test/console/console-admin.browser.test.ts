@@ -264,11 +264,110 @@ describe('console admin pages in Chromium', { skip: chromiumMissing, timeout: 24
     await assertAccessible(page, 'certificate panel');
   });
 
+  test('webhooks: create a subscription (secret shown once), see its deliveries, disable, delete', async () => {
+    const received: { type: string; signature: string | undefined }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        received.push({
+          type: (JSON.parse(body) as { type: string }).type,
+          signature: req.headers['vonage-signature'] as string | undefined,
+        });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const port = (receiver.address() as AddressInfo).port;
+    try {
+      await nav(page, 'Webhooks');
+      await page.getByRole('heading', { name: 'Webhooks', exact: true }).waitFor();
+      await page.getByText('Create a subscription').click();
+      await page.getByLabel('Name', { exact: true }).fill('Holds to the case system');
+      await page.getByLabel('Endpoint URL').fill(`http://127.0.0.1:${port}/ics`);
+      await page.getByRole('checkbox', { name: /interaction\.legal-hold-placed\.v1/ }).check();
+      await assertAccessible(page, 'webhooks form');
+      await page.getByRole('button', { name: 'Create subscription' }).click();
+      const shown = page.locator('.secret-once');
+      await shown.getByRole('heading', { name: 'Subscription created: Holds to the case system' }).waitFor();
+      const secret = (await shown.locator('dd code.secret').textContent()) ?? '';
+      assert.ok(Buffer.from(secret, 'base64').length >= 32, 'a base64 secret of at least 32 bytes');
+      await shown.getByRole('button', { name: /dismiss/ }).click();
+      const row = page.locator('table.hooks tbody tr').filter({ hasText: 'Holds to the case system' });
+      await row.getByText('enabled').waitFor();
+
+      // An event it subscribes to: a legal hold, placed through the API.
+      const admin = await server.token();
+      const hold = await fetch(
+        `${server.url}/interaction-content/interactions/${data.others[0]}/legal-hold`,
+        {
+          method: 'PUT',
+          headers: {
+            authorization: `Bearer ${admin}`,
+            'content-type': 'application/json',
+            accept: 'application/vnd.newvoicemedia.v3+json',
+          },
+          body: JSON.stringify({ reason: 'webhook test' }),
+        },
+      );
+      assert.equal(hold.status, 200);
+      await until(async () => received.length > 0, 'the endpoint to receive the event', 30_000);
+      assert.equal(received[0].type, 'interaction.legal-hold-placed.v1');
+      assert.ok(received[0].signature, 'signed with Vonage-Signature');
+
+      await row.getByRole('link', { name: 'Holds to the case system' }).click();
+      await page.getByRole('heading', { name: 'Holds to the case system' }).waitFor();
+      const delivery = page.locator('table.deliveries tbody tr').first();
+      await delivery.getByText('interaction.legal-hold-placed.v1').waitFor({ timeout: 15_000 });
+      await delivery.getByText('delivered').waitFor();
+      assert.match((await delivery.locator('td[data-label="Answer"]').textContent()) ?? '', /^204/);
+      await assertAccessible(page, 'deliveries page');
+
+      await page.getByRole('link', { name: '← Webhooks' }).click();
+      await row.getByRole('button', { name: 'Disable Holds to the case system' }).click();
+      await row.getByText('disabled').waitFor();
+      await row.getByRole('button', { name: 'Delete Holds to the case system' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+      await row.waitFor({ state: 'detached' });
+    } finally {
+      receiver.close();
+    }
+  });
+
+  test('scopes: admin:read sees the subscriptions but cannot change them, and no other admin page', async () => {
+    const made = await fetch(`${server.url}/webhooks/subscriptions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await server.token()}`,
+        'content-type': 'application/json',
+        accept: 'application/vnd.newvoicemedia.v1+json',
+      },
+      body: JSON.stringify({ name: 'Everything', url: 'https://example.com/hook', events: ['*'] }),
+    });
+    assert.equal(made.status, 201);
+    const reader = await newPage();
+    try {
+      await signIn(reader.page, server.url, await server.client('interaction-content:read admin:read'));
+      const links = reader.page.getByRole('navigation', { name: 'Main' }).getByRole('link');
+      assert.deepEqual(await links.allTextContents(), ['Find', 'Webhooks']);
+      await nav(reader.page, 'Webhooks');
+      await reader.page.locator('table.hooks tbody tr').filter({ hasText: 'Everything' }).waitFor();
+      assert.equal(await reader.page.getByText('Create a subscription').count(), 0);
+      assert.equal(await reader.page.locator('table.hooks').getByRole('button').count(), 0);
+      await reader.page.goto(`${server.url}/console/#/clients`);
+      await reader.page.getByText('lacks the interaction-content:admin scope').waitFor();
+    } finally {
+      await reader.ctx.close();
+    }
+  });
+
   test('phone width: the admin pages fit', async () => {
     const phone = await newPage({ width: 390, height: 844 });
     try {
       await signIn(phone.page, server.url, await server.client());
-      for (const hash of ['#/clients', '#/retention', '#/deletion-jobs']) {
+      for (const hash of ['#/clients', '#/retention', '#/deletion-jobs', '#/webhooks']) {
         await phone.page.goto(`${server.url}/console/${hash}`);
         await phone.page.locator('main h1').waitFor();
         await phone.page.locator('main h2').first().waitFor();

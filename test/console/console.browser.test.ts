@@ -256,13 +256,6 @@ describe('console in Chromium', { skip: chromiumMissing, timeout: 240_000 }, () 
     await page.getByText(/Chain broken at entry #2: hash does not match the entry/).waitFor();
   });
 
-  test('planned pages say "not available on this server" while their API answers 404', async () => {
-    for (const name of ['Webhooks']) {
-      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
-      await page.getByText('Not available on this server').waitFor();
-    }
-  });
-
   test('phone width: no sideways scrolling on the main pages', async () => {
     const phone = await newPage({ width: 390, height: 844 });
     try {

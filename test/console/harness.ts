@@ -17,6 +17,7 @@ import type { RequestContext } from '../../src/core/context.js';
 import { SCOPES } from '../../src/core/types.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { consoleOptions } from '../../src/http/console.js';
+import { DISPATCH_JOB } from '../../src/webhooks/types.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -80,6 +81,7 @@ export async function startConsoleServer(opts: {
   const app = await buildApp(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
   // Background work (deletion jobs, retention sweeps, webhook deliveries) runs as in `ics serve`.
+  await deps.jobs.createJob(DISPATCH_JOB, Date.now());
   deps.runner.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -101,23 +101,21 @@ export interface Subscription {
   events: string[];
   enabled: boolean;
   createdAt?: string;
+  updatedAt?: string;
 }
 
 export interface Delivery {
-  id?: string;
-  deliveryId?: string;
-  eventId?: string;
-  eventType?: string;
-  type?: string;
-  status?: string;
-  attempts?: number;
-  attempt?: number;
-  responseStatus?: number | null;
-  statusCode?: number | null;
-  error?: string | null;
-  lastError?: string | null;
-  createdAt?: string;
-  at?: string;
-  lastAttemptAt?: string | null;
-  nextAttemptAt?: string | null;
+  deliveryId: string;
+  /** The CloudEvent id, the same on every attempt. */
+  eventId: string;
+  eventType: string;
+  subject: string | null;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  createdAt: string;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  finishedAt: string | null;
 }

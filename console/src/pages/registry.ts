@@ -2,9 +2,9 @@ import type { ComponentType } from 'preact';
 import type { Route } from '../router.ts';
 
 // Every page of the console, in nav order. A page is a module loaded on first visit (its own chunk).
-// Pages for APIs that other parts of ICS are still building are `planned`: their nav entry probes
-// the API and says "not available on this server" while it answers 404. Adding the real page is
-// replacing `load` with the page's module and dropping `probe`.
+// A page for an API that a server may not have yet loads its data with `useApi` (lib/use-api.ts),
+// which reports a missing route, and shows <MissingApi>: "not available on this server". Adding a
+// page is a module here and its entry below.
 
 export interface PageProps {
   route: Route;
@@ -21,11 +21,7 @@ export interface PageDef {
   /** The scope the page's API needs (any one of a list); without it the nav entry is hidden and the page explains. */
   scope?: string | string[];
   load: () => Promise<{ default: ComponentType<PageProps> }>;
-  /** Planned pages: the API whose presence is probed, and what the page will offer. */
-  probe?: { path: string; accept?: string; offers: string };
 }
-
-const planned = () => import('./planned.tsx');
 
 export const PAGES: PageDef[] = [
   {
@@ -83,14 +79,19 @@ export const PAGES: PageDef[] = [
     title: 'Webhooks',
     path: '/webhooks',
     nav: true,
-    scope: 'interaction-content:admin',
-    load: planned,
-    probe: {
-      path: '/webhooks/subscriptions',
-      accept: 'application/vnd.newvoicemedia.v1+json',
-      offers: 'webhook subscriptions and their recent deliveries',
-    },
+    // admin:read reads subscriptions; interaction-content:admin grants it (and admin:write).
+    scope: ['interaction-content:admin', 'admin:read'],
+    load: () => import('./webhooks.tsx'),
   },
+  {
+    id: 'webhook',
+    title: 'Webhook subscription',
+    path: '/webhooks/:id',
+    nav: false,
+    scope: ['interaction-content:admin', 'admin:read'],
+    load: () => import('./webhook.tsx'),
+  },
+
   {
     id: 'clients',
     title: 'API clients',
