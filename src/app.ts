@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ClientCredentialsGrant } from './auth/client-credentials.js';
 import type { Config } from './config.js';
 import { authenticate, checkVersion, type TokenVerifierLike } from './http/auth-hooks.js';
@@ -15,6 +15,7 @@ import {
 import { installInFlight } from './http/in-flight.js';
 import { type RateLimitOptions, registerRateLimits } from './http/rate-limits.js';
 import { installRequestLog } from './http/request-log.js';
+import { type Readiness, readinessRoute } from './http/readiness.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { clientRoutes } from './http/routes/clients.js';
 import { contentRoutes } from './http/routes/content.js';
@@ -29,20 +30,25 @@ import { ContentItem, ErrorBody, Interaction, LegalHoldBody } from './http/schem
 import type { AppServices } from './http/services.js';
 import { installBodyTimeout, serverTimeouts } from './http/timeouts.js';
 import { strictBodyValidators } from './http/validation.js';
+import { installMetrics, type MetricsOptions } from './metrics/metrics.js';
 
 export interface AppDeps {
   services: AppServices;
   verifier: TokenVerifierLike;
   grant: ClientCredentialsGrant;
-  /** Readiness: throws when the database or storage cannot be reached. */
-  ready: () => Promise<void>;
+  /** Readiness of each dependency (database, storage); never throws. */
+  ready: () => Promise<Readiness>;
   logger?: FastifyServerOptions['logger'];
+  /** A ready logger (the process's one JSON log); takes precedence over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
   /** The web console at /console; absent, it is not served. */
   console?: ConsoleOptions;
   /** Token buckets per client and for the token endpoint; absent, nothing is limited. */
   rateLimits?: RateLimitOptions;
   /** Header, body, request, keep-alive and idle timeouts; absent, Node's and Fastify's defaults. */
   timeouts?: Config['timeouts'];
+  /** GET /metrics and the counters behind it; absent, no metrics. */
+  metrics?: MetricsOptions;
   /** Serve HTTPS with this certificate and key (ICS_TLS_*); absent, plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
   /** Which X-Forwarded-For hops to believe for request.ip (ICS_TRUST_PROXY); absent, none. */
@@ -60,7 +66,7 @@ function trustedProxies(setting: AppDeps['trustProxy']) {
 /** The Fastify instance with every route; never listens (main.ts does). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
     // One cheap line per request instead (http/request-log.ts).
     disableRequestLogging: true,
     // A caller's request id is kept when it is safe to echo; otherwise a fresh one is made.
@@ -81,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // the instance is typed as the HTTP one. main.ts swaps certificates with setSecureContext.
     ...(deps.tls && { https: { cert: deps.tls.cert, key: deps.tls.key } }),
   } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>();
+  if (deps.metrics) installMetrics(app, deps.metrics);
   installInFlight(app, deps.timeouts?.requestMs);
   installRequestLog(app);
   if (deps.timeouts) installBodyTimeout(app, deps.timeouts);
@@ -158,9 +165,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.console) await app.register(consoleRoutes(deps.console));
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async () => {
-    await deps.ready();
-    return { status: 'ready' };
-  });
+  readinessRoute(app, deps.ready);
   return app;
 }

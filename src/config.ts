@@ -103,6 +103,8 @@ export interface Config {
   deletionJobs: DeletionJobsConfig;
   /** Webhook delivery (src/webhooks/). */
   webhooks: WebhookSettings;
+  /** GET /metrics: ICS_METRICS_TOKEN, when set, is the bearer token a scrape must send. */
+  metrics: { token: string | undefined };
   logLevel: string;
   /** Test-only fault injection points (ICS_TEST_FAULTS); never set in production. */
   testFaults: string | undefined;
@@ -297,6 +299,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(redisUrl))
     problems.push(`ICS_REDIS_URL must be a redis:// or rediss:// URL (got '${redact(redisUrl)}')`);
   const keyPrefix = str('ICS_REDIS_KEY_PREFIX', 'ics:');
+  const metricsToken = env.ICS_METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16)
+    problems.push('ICS_METRICS_TOKEN must be at least 16 characters');
   const logLevel = str('ICS_LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(
@@ -326,6 +331,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     retention: retentionConfig,
     deletionJobs,
     webhooks,
+    metrics: { token: metricsToken },
     logLevel,
     testFaults: env.ICS_TEST_FAULTS || undefined,
   });

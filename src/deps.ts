@@ -1,4 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './app.js';
 import { ClientCredentialsGrant } from './auth/client-credentials.js';
 import { resolveClientSecretKey, SecretHasher } from './auth/secrets.js';
@@ -30,6 +30,7 @@ import { InteractionExporter } from './export/exporter.js';
 import { KyselyExportStore } from './export/kysely-export-store.js';
 import { S3ExportTarget } from './export/s3-export-target.js';
 import { consoleOptions } from './http/console.js';
+import { checkReadiness } from './http/readiness.js';
 import { readTlsFiles, type TlsFiles } from './http/tls.js';
 import type { JobStore } from './jobs/job-store.js';
 import { KyselyJobStore } from './jobs/kysely-job-store.js';
@@ -41,6 +42,7 @@ import type { NodeRole } from './jobs/types.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { openMetadataStore } from './metadata/open-metadata-store.js';
 import { sqlHandle } from './metadata/sql-handle.js';
+import { readPurgeQueueStats } from './metrics/purge-queue-stats.js';
 import { openBucketStore } from './rate-limit/open-bucket-store.js';
 import type { BucketStore } from './rate-limit/token-bucket.js';
 import { KyselyRetentionStore } from './retention/kysely-retention-store.js';
@@ -74,7 +76,14 @@ export interface Deps extends AppDeps {
 /** The one place that picks implementations and wires the services together. */
 export async function createDeps(
   config: Config,
-  opts: { logger?: FastifyServerOptions['logger']; log?: PurgerLogger; role?: NodeRole } = {},
+  opts: {
+    logger?: FastifyServerOptions['logger'];
+    /** The process's logger for the HTTP server (main.ts); takes precedence over `logger`. */
+    loggerInstance?: FastifyBaseLogger;
+    /** Where the job runner, purger and node registry log; absent, nowhere. */
+    log?: PurgerLogger;
+    role?: NodeRole;
+  } = {},
 ): Promise<Deps> {
   // First: a missing or mismatched certificate stops start-up before anything is opened.
   const tlsFiles = config.http.tls ? await readTlsFiles(config.http.tls) : undefined;
@@ -233,15 +242,15 @@ export async function createDeps(
       verifier,
       grant: new ClientCredentialsGrant({ clients: store, hasher, issuer }),
       logger: opts.logger,
+      loggerInstance: opts.loggerInstance,
       console: consoleOptions(config),
       rateLimits: { store: bucketStore, limits: config.rateLimits },
       timeouts: config.timeouts,
       trustProxy: config.http.trustProxy,
+      metrics: { token: config.metrics.token, purgeQueue: () => readPurgeQueueStats(sqlHandle(store)) },
       tls: tlsFiles,
       tlsFiles,
-      ready: async () => {
-        await Promise.all([store.ping(), b.ping()]);
-      },
+      ready: () => checkReadiness({ database: () => store.ping(), storage: () => b.ping() }),
       async close() {
         await runner.stop();
         await registry.stop().catch((err) => log.warn({ err }, 'could not mark this node stopped'));

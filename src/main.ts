@@ -7,6 +7,7 @@ import { type Config, loadConfig, localBaseUrl } from './config.js';
 import { SCOPES } from './core/types.js';
 import { createDeps, type Deps } from './deps.js';
 import { PURGE_JOB } from './jobs/purge-job.js';
+import { createLogger, logProcessWarnings } from './logging.js';
 import { secureDataDir } from './process/file-modes.js';
 import { ServerLock } from './process/server-lock.js';
 import { DISPATCH_JOB } from './webhooks/types.js';
@@ -26,11 +27,12 @@ export async function startServer(
   const tightened = await secureDataDir(config);
   // The embedded default allows one server per database; PostgreSQL nodes rely on heartbeats instead.
   const lock = config.database.kind === 'sqlite' ? ServerLock.acquire(config.database.path) : undefined;
-  const logger = { level: config.logLevel, redact: ['req.headers.authorization'] };
+  const log = createLogger({ level: config.logLevel });
+  logProcessWarnings(log);
   let deps: Deps | undefined;
   let app: FastifyInstance | undefined;
   try {
-    deps = await createDeps(config, { logger, role: 'server' });
+    deps = await createDeps(config, { loggerInstance: log, log, role: 'server' });
     app = await buildApp(deps);
     for (const t of tightened)
       app.log.warn(t, 'tightened the mode of a data file: it was readable by others');

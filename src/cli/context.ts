@@ -23,7 +23,10 @@ export async function withStore<T>(fn: (store: MetadataStore, migrated: string[]
 export async function withServices<T>(fn: (deps: Deps) => Promise<T>): Promise<T> {
   // Loaded here, not at the top: `ics clients list` need not load the services and the AWS SDK.
   const { createDeps } = await import('../deps.js');
-  const deps = await createDeps(loadConfig(process.env));
+  const config = loadConfig(process.env);
+  const { createLogger } = await import('../logging.js');
+  // stdout is the command's answer; its log (the job runner's, the purger's) goes to stderr as JSON.
+  const deps = await createDeps(config, { log: createLogger({ level: config.logLevel, fd: 2 }) });
   try {
     return await fn(deps);
   } finally {

@@ -4,6 +4,7 @@ import { loadConfig, localBaseUrl } from '../config.js';
 import type { RequestContext } from '../core/context.js';
 import { SCOPES } from '../core/types.js';
 import { createDeps } from '../deps.js';
+import { createLogger } from '../logging.js';
 import { parse } from './args.js';
 import { chatTranscript, sentiment, summary, transcript, wavTone } from './demo-content.js';
 import { UsageError } from './main.js';
@@ -22,7 +23,7 @@ export async function seedCommand(args: string[]): Promise<number> {
     throw new UsageError(`--count must be a whole number from 1 to 100000 (got '${values.count}')`);
 
   const config = loadConfig(process.env);
-  const deps = await createDeps(config);
+  const deps = await createDeps(config, { log: createLogger({ level: config.logLevel, fd: 2 }) });
   const ctx: RequestContext = {
     actor: { account: values.account, clientId: 'ics-seed', subject: 'ics-seed', scopes: new Set(SCOPES) },
     requestId: `seed-${randomUUID()}`,

@@ -30,6 +30,10 @@ export function installErrorHandling(app: FastifyInstance) {
     }
     if (err instanceof StoreUnavailableError) {
       request.log.error({ err }, 'storage unavailable');
+      // For /metrics: which dependency the 503 is about.
+      request.dependencyFailed = /^(metadata store|SQLite database)/.test(err.message)
+        ? 'database'
+        : 'storage';
       const { message, code } = storageProblem(err);
       return reply.code(503).header('retry-after', '5').send({ message, code });
     }

@@ -49,7 +49,11 @@ describe('outages of PostgreSQL and S3', { skip }, () => {
     assert.equal(noBucket.statusCode, 503);
     assert.equal(noBucket.json().code, 'unavailable');
     assert.ok(noBucket.json().message.length > 0);
-    assert.equal((await h.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
+    const notReady = await h.app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(notReady.statusCode, 503);
+    assert.deepEqual(notReady.json().failed, ['storage'], 'the 503 names the dependency that failed');
+    assert.equal(notReady.json().checks.database, 'ok');
+    assert.match(notReady.json().message, /storage failed/);
     assert.equal((await get()).statusCode, 200, 'metadata still served while only storage is down');
     await s3Proxy.restore();
     assert.equal((await get('/content/callRecording')).statusCode, 200, 'storage back: downloads work again');
@@ -59,6 +63,10 @@ describe('outages of PostgreSQL and S3', { skip }, () => {
     assert.equal(noDb.statusCode, 503);
     assert.equal(noDb.json().code, 'unavailable');
     assert.doesNotMatch(noDb.body, /ECONN|stack|at /);
+    const noDbReady = await h.app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(noDbReady.statusCode, 503);
+    assert.deepEqual(noDbReady.json().failed, ['database']);
+    assert.doesNotMatch(noDbReady.body, /ECONN|127\.0\.0\.1/, 'internal addresses stay in the log');
     await pgProxy.restore();
     let res = await get();
     for (let i = 0; i < 20 && res.statusCode !== 200; i++) {
