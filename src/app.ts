@@ -14,8 +14,8 @@ import {
 } from './http/error-handler.js';
 import { installInFlight } from './http/in-flight.js';
 import { type RateLimitOptions, registerRateLimits } from './http/rate-limits.js';
-import { installRequestLog } from './http/request-log.js';
 import { type Readiness, readinessRoute } from './http/readiness.js';
+import { installRequestLog } from './http/request-log.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { clientRoutes } from './http/routes/clients.js';
 import { contentRoutes } from './http/routes/content.js';

@@ -20,8 +20,10 @@ function parsePrometheus(text: string): Map<string, Family> {
   assert.ok(text.endsWith('\n'), 'the exposition ends with a newline');
   const families = new Map<string, Family>();
   const family = (name: string) => {
-    let f = families.get(name);
-    if (!f) families.set(name, (f = { type: 'untyped', help: '', samples: [] }));
+    const known = families.get(name);
+    if (known) return known;
+    const f: Family = { type: 'untyped', help: '', samples: [] };
+    families.set(name, f);
     return f;
   };
   const owner = (sample: string) => {
