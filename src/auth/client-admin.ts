@@ -1,4 +1,5 @@
-import type { Scope } from '../core/types.js';
+import { normalizePermissions } from '../core/permissions.js';
+import type { ApiClient, ContentPermissions, Scope } from '../core/types.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { ACCOUNT_RULE, isValidAccount } from './claims.js';
 import { parseScopes } from './scopes.js';
@@ -9,6 +10,8 @@ export interface NewClientRequest {
   /** Space-separated scope names. */
   scopes: string;
   name?: string;
+  /** Content restrictions, already parsed (auth/permissions.ts); absent = none. */
+  permissions?: ContentPermissions;
 }
 
 /** What the operator sees once: the only moment the plain secret exists outside the client. */
@@ -18,6 +21,7 @@ export interface CreatedClient {
   account: string;
   name: string | null;
   scopes: Scope[];
+  permissions: ContentPermissions;
   createdAt: string;
 }
 
@@ -39,6 +43,7 @@ export async function addClient(
   const clientSecret = generateClientSecret();
   const createdAt = now();
   const name = req.name?.trim() || null;
+  const permissions = normalizePermissions(req.permissions);
   await store.createClient({
     clientId,
     account: req.account,
@@ -47,6 +52,7 @@ export async function addClient(
     secretHash: new SecretHasher(await resolveClientSecretKey(store)).hash(clientSecret),
     createdAt,
     revokedAt: null,
+    permissions,
   });
   return {
     clientId,
@@ -54,6 +60,7 @@ export async function addClient(
     account: req.account,
     name,
     scopes: parsed.scopes,
+    permissions,
     createdAt: new Date(createdAt).toISOString(),
   };
 }
@@ -83,4 +90,21 @@ export async function rotateClientSecret(
       return { clientId, clientSecret };
   }
   throw new Error(`the secret of client '${clientId}' kept changing while it was rotated; try again`);
+}
+
+/**
+ * Replaces a client's content permissions; they bite on its next request on every node once the
+ * verifier's client cache refreshes (TokenVerifier `clientStatusTtlMs`), tokens already issued
+ * included. Throws when the client is unknown.
+ */
+export async function setClientPermissions(
+  store: Pick<MetadataStore, 'setClientPermissions' | 'getClient'>,
+  clientId: string,
+  permissions: ContentPermissions,
+): Promise<ApiClient> {
+  if (!(await store.setClientPermissions(clientId, normalizePermissions(permissions))))
+    throw new Error(`no client '${clientId}'`);
+  const client = await store.getClient(clientId);
+  if (client === undefined) throw new Error(`no client '${clientId}'`);
+  return client;
 }

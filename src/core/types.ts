@@ -32,6 +32,23 @@ export const TYPE_NAME_KEYS: readonly ContentTypeName[] = [
 ];
 
 export type Direction = 'inbound' | 'outbound';
+export const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound'];
+
+/** What a client may reach for one kind of access (read or delete); an absent list means any. */
+export interface ContentAccess {
+  types?: readonly ContentTypeName[];
+  directions?: readonly Direction[];
+}
+
+/**
+ * A client's content restrictions, VCC's per-user content permissions: which content types, and
+ * which directions of interaction, it may read and delete. An absent side is unrestricted; `{}`
+ * restricts nothing. Scopes still decide whether it may read or delete at all.
+ */
+export interface ContentPermissions {
+  read?: ContentAccess;
+  delete?: ContentAccess;
+}
 
 export const SCOPES = [
   'interaction-content:read',
@@ -97,6 +114,8 @@ export interface Actor {
   clientId: string;
   subject: string;
   scopes: ReadonlySet<Scope>;
+  /** Its client's restrictions, as they stand now (not when the token was issued); absent = none. */
+  permissions?: ContentPermissions;
 }
 
 export interface ApiClient {
@@ -108,6 +127,8 @@ export interface ApiClient {
   secretHash: string;
   createdAt: number;
   revokedAt: number | null;
+  /** Content restrictions; absent or `{}` = none. */
+  permissions?: ContentPermissions;
 }
 
 export interface SearchFilters {
@@ -122,6 +143,12 @@ export interface SearchFilters {
   /** Prefix match. */
   connectTo?: string;
   direction?: Direction;
+  /**
+   * The caller's read restriction: only interactions of these directions that hold at least one item
+   * of these types match. Not part of a continuation token's binding: a token stays valid when an
+   * administrator changes the client's restrictions, and the next page follows the new ones.
+   */
+  readable?: ContentAccess;
 }
 
 /** Keyset position: the last row of the previous page. */

@@ -173,6 +173,8 @@ export interface ClientRow {
   secret_hash: string;
   created_ms: number;
   revoked_ms: number | null;
+  /** JSON ContentPermissions, or null for none (migration 0009). */
+  permissions: string | null;
 }
 
 export interface SettingRow {

@@ -3,6 +3,7 @@ import type {
   ApiClient,
   AuditEntry,
   AuditQuery,
+  ContentPermissions,
   ContentRecord,
   InteractionWithContent,
   PurgeEntry,
@@ -11,7 +12,7 @@ import type {
 } from '../core/types.js';
 import type { Database, Dialect, MetadataLogger } from './db-schema.js';
 import { KyselyMetadataTx } from './kysely-metadata-tx.js';
-import { fromClient, toClient } from './mappers.js';
+import { fromClient, permissionsColumn, toClient } from './mappers.js';
 import type { MetadataStore, MetadataTx } from './metadata-store.js';
 import { runMigrations } from './migrate.js';
 import { PgPipeline } from './pg-pipeline.js';
@@ -246,6 +247,17 @@ export class KyselyMetadataStore implements MetadataStore {
         .orderBy('client_id')
         .execute();
       return rows.map(toClient);
+    });
+  }
+
+  setClientPermissions(clientId: string, permissions: ContentPermissions): Promise<boolean> {
+    return this.#write(async (db) => {
+      const res = await db
+        .updateTable('clients')
+        .set({ permissions: permissionsColumn(permissions) })
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) > 0;
     });
   }
 

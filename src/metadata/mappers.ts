@@ -1,7 +1,9 @@
 import { normalizeAddress } from '../core/addresses.js';
+import { normalizePermissions } from '../core/permissions.js';
 import type {
   ApiClient,
   AuditEntry,
+  ContentPermissions,
   ContentRecord,
   ContentTypeName,
   Direction,
@@ -171,6 +173,7 @@ export function toClient(r: ClientRow): ApiClient {
     secretHash: r.secret_hash,
     createdAt: r.created_ms,
     revokedAt: r.revoked_ms,
+    ...(r.permissions !== null && { permissions: JSON.parse(r.permissions) as ContentPermissions }),
   };
 }
 
@@ -183,7 +186,14 @@ export function fromClient(c: ApiClient): ClientRow {
     secret_hash: c.secretHash,
     created_ms: c.createdAt,
     revoked_ms: c.revokedAt,
+    permissions: permissionsColumn(c.permissions),
   };
+}
+
+/** null when nothing is restricted, so "no restrictions" has one stored form. */
+export function permissionsColumn(p: ContentPermissions | undefined): string | null {
+  const norm = normalizePermissions(p);
+  return Object.keys(norm).length === 0 ? null : JSON.stringify(norm);
 }
 
 // A purge entry's public id is opaque to the core but carries the account ("<account>/<uuid>"), so

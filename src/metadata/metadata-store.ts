@@ -3,6 +3,7 @@ import type {
   AuditDraft,
   AuditEntry,
   AuditQuery,
+  ContentPermissions,
   ContentRecord,
   InteractionRecord,
   InteractionWithContent,
@@ -142,6 +143,11 @@ export interface MetadataStore extends MetadataReader {
    * false when the client is gone or its hash changed meanwhile.
    */
   replaceClientSecretHash(clientId: string, from: string, to: string): Promise<boolean>;
+  /**
+   * Replaces the client's content permissions (revoked clients too: a revocation is not undone by
+   * it); `{}` removes every restriction. false when the client is unknown.
+   */
+  setClientPermissions(clientId: string, permissions: ContentPermissions): Promise<boolean>;
   /** Marks it revoked; false when unknown or already revoked. */
   revokeClient(clientId: string, at: number): Promise<boolean>;
   countClients(): Promise<number>;

@@ -119,6 +119,31 @@ export function describeMetadataStore(
       assert.deepEqual(await store.getClient(nameless.clientId), nameless);
     });
 
+    test('clients: content permissions are stored, replaced and lifted (none has one stored form)', async () => {
+      const clientId = `client-${newAccount()}`;
+      const client = {
+        clientId,
+        account: newAccount(),
+        name: null,
+        scopes: ['interaction-content:read' as const],
+        secretHash: 'hmac-sha256$x',
+        createdAt: T0,
+        revokedAt: null,
+        permissions: { read: { types: ['voicemail' as const, 'callRecording' as const] } },
+      };
+      await store.createClient(client);
+      assert.deepEqual((await store.getClient(clientId))?.permissions, {
+        read: { types: ['callRecording', 'voicemail'] },
+      });
+      const next = { delete: { types: ['transcript' as const], directions: ['outbound' as const] } };
+      assert.equal(await store.setClientPermissions(clientId, next), true);
+      assert.deepEqual((await store.getClient(clientId))?.permissions, next);
+      assert.deepEqual((await store.listClients()).find((c) => c.clientId === clientId)?.permissions, next);
+      assert.equal(await store.setClientPermissions(clientId, { read: {}, delete: {} }), true);
+      assert.equal('permissions' in ((await store.getClient(clientId)) ?? {}), false);
+      assert.equal(await store.setClientPermissions('no-such-client', next), false);
+    });
+
     test('signing secret: the first writer wins', async () => {
       const first = await store.getOrCreateSigningSecret('secret-one-xxxxxxxxxxxxxxxxxxxxxxxxxx');
       assert.equal(first, 'secret-one-xxxxxxxxxxxxxxxxxxxxxxxxxx');

@@ -5,6 +5,7 @@ import * as m0003 from './0003-nodes-and-jobs.js';
 import * as m0006 from './0006-outbox.js';
 import * as m0007 from './0007-retention.js';
 import * as m0008 from './0008-deletion-jobs.js';
+import * as m0009 from './0009-client-permissions.js';
 import * as m0010 from './0010-webhooks.js';
 import * as m0012 from './0012-export.js';
 
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0006-outbox': m0006,
   '0007-retention': m0007,
   '0008-deletion-jobs': m0008,
+  '0009-client-permissions': m0009,
   '0010-webhooks': m0010,
   '0012-export': m0012,
 };
