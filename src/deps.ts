@@ -142,9 +142,10 @@ export async function createDeps(
       secret,
       oidc: config.auth.oidc,
       maxLifetimeSeconds: config.auth.tokenTtlSeconds,
-      clientAccount: async (id) => {
+      client: async (id) => {
         const c = await store.getClient(id);
-        return c !== undefined && c.revokedAt === null ? c.account : undefined;
+        if (c === undefined || c.revokedAt !== null) return undefined;
+        return { account: c.account, permissions: c.permissions };
       },
     });
     const cursors = new CursorCodec(secret);

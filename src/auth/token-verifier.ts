@@ -11,7 +11,7 @@ import {
 } from 'jose';
 import type { OidcConfig } from '../config.js';
 import { type AppError, invalidToken, unavailable } from '../core/errors.js';
-import type { Actor, Scope } from '../core/types.js';
+import type { Actor, ContentPermissions, Scope } from '../core/types.js';
 import { isValidAccount, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_TYPE } from './claims.js';
 import { parseBearer } from './http-credentials.js';
 import { knownScopes, parseScopes } from './scopes.js';
@@ -26,12 +26,13 @@ export interface TokenVerifierOptions {
   /** Accept tokens from this external OpenID Connect issuer too. */
   oidc?: OidcConfig;
   /**
-   * The account of an own token's client while it may still act; undefined once revoked or gone.
-   * A token whose `account` claim is not its client's account is refused, so a key that signs
-   * tokens cannot by itself reach into other accounts through a real client id. Answers are cached
-   * for `clientStatusTtlMs`, which is therefore how long a revocation takes to bite.
+   * An own token's client while it may still act: its account and content permissions; undefined
+   * once revoked or gone. A token whose `account` claim is not its client's account is refused, so a
+   * key that signs tokens cannot by itself reach into other accounts through a real client id. The
+   * permissions are the client's current ones, not the token's: answers are cached for
+   * `clientStatusTtlMs`, which is therefore how long a revocation or a permission change takes to bite.
    */
-  clientAccount?: (clientId: string) => Promise<string | undefined>;
+  client?: (clientId: string) => Promise<ClientState | undefined>;
   /**
    * Longest lifetime (exp - iat) an own token may claim: the issuer's TTL. Longer ones are refused,
    * as are own tokens without iat. Unset: no bound (tests of other rules).
@@ -49,17 +50,26 @@ export interface TokenVerifierOptions {
   oidcClockToleranceSeconds?: number;
 }
 
+/** What the verifier needs of an own token's client. */
+export interface ClientState {
+  account: string;
+  permissions?: ContentPermissions;
+}
+
 interface ClientStatus {
-  answer: Promise<string | undefined>;
-  /** Set once the lookup has answered: the client's account, or null when it may not act. */
-  account?: string | null;
+  answer: Promise<ClientState | undefined>;
+  /** Set once the lookup has answered: the client, or null when it may not act. */
+  state?: ClientState | null;
 }
 
 /** How far in the future an own token's iat may lie: clocks of nodes differ a little, not more. */
 export const IAT_SKEW_SECONDS = 60;
 
 interface Verified {
+  /** The actor the token itself describes (no permissions: those are the client's, looked up). */
   actor: Actor;
+  /** The actor with the permissions of `state`, rebuilt when a fresh lookup replaces `state`. */
+  current?: { state: ClientState; actor: Actor };
   /** Seconds since the epoch. */
   exp: number;
   /** Own tokens are subject to client revocation; external ones are the external issuer's business. */
@@ -69,13 +79,13 @@ interface Verified {
 /**
  * Turns an Authorization header into the Actor it authenticates, or throws the 401 invalid_token
  * AppError (with the real reason in `cause`, for logs only). Throws 503 `unavailable` when the
- * external issuer's keys cannot be fetched, and lets clientAccount's own errors through, so that an
+ * external issuer's keys cannot be fetched, and lets the client lookup's own errors through, so that an
  * outage is not reported to clients as a bad token.
  */
 export class TokenVerifier {
   readonly #key: Promise<webcrypto.CryptoKey>;
   readonly #oidc: { config: OidcConfig; jwks: RemoteJWKSet; tolerance: number } | undefined;
-  readonly #clientAccount: ((clientId: string) => Promise<string | undefined>) | undefined;
+  readonly #client: ((clientId: string) => Promise<ClientState | undefined>) | undefined;
   readonly #maxLifetime: number | undefined;
   readonly #now: () => number;
   readonly #cacheTtlMs: number;
@@ -96,7 +106,7 @@ export class TokenVerifier {
       jwks: createRemoteJWKSet(new URL(opts.oidc.jwksUrl), { [customFetch]: markedFetch }),
       tolerance: opts.oidcClockToleranceSeconds ?? 0,
     };
-    this.#clientAccount = opts.clientAccount;
+    this.#client = opts.client;
     this.#maxLifetime = opts.maxLifetimeSeconds;
     this.#now = opts.now ?? Date.now;
     this.#cacheTtlMs = opts.cacheTtlMs ?? 60_000;
@@ -116,10 +126,10 @@ export class TokenVerifier {
     const now = this.#now();
     const hit = this.#tokens.get(token, now);
     if (hit === undefined) return undefined;
-    if (hit.checkClient && this.#clientAccount !== undefined) {
-      if (this.#clients.get(hit.actor.clientId, now)?.account !== hit.actor.account) return undefined;
-    }
-    return hit.actor;
+    if (!hit.checkClient || this.#client === undefined) return hit.actor;
+    const state = this.#clients.get(hit.actor.clientId, now)?.state;
+    if (!state || state.account !== hit.actor.account) return undefined;
+    return withClient(hit, state);
   }
 
   async verify(authorizationHeader: string | undefined): Promise<Actor> {
@@ -128,15 +138,17 @@ export class TokenVerifier {
       throw refuse(authorizationHeader === undefined ? 'no Authorization header' : 'not a Bearer header');
     const now = this.#now();
     const cached = this.#tokens.get(token, now);
-    if (cached !== undefined) {
-      if (cached.checkClient) await this.#assertClientActive(cached.actor, now);
-      return cached.actor;
-    }
+    if (cached !== undefined) return this.#current(cached, now);
     const verified = await this.#verifyToken(token, now);
-    if (verified.checkClient) await this.#assertClientActive(verified.actor, now);
+    const actor = await this.#current(verified, now);
     // Cached until its exp at the latest, so the cache never extends a token's life.
     this.#tokens.set(token, verified, Math.min(verified.exp * 1000, now + this.#cacheTtlMs));
-    return verified.actor;
+    return actor;
+  }
+
+  async #current(verified: Verified, now: number): Promise<Actor> {
+    if (!verified.checkClient || this.#client === undefined) return verified.actor;
+    return withClient(verified, await this.#activeClient(verified.actor, now));
   }
 
   async #verifyToken(token: string, now: number): Promise<Verified> {
@@ -210,17 +222,17 @@ export class TokenVerifier {
     return { actor: actor(account, clientId, subject, scopes), exp: payload.exp!, checkClient: false };
   }
 
-  async #assertClientActive(actor: Actor, now: number): Promise<void> {
-    if (this.#clientAccount === undefined) return;
+  async #activeClient(actor: Actor, now: number): Promise<ClientState> {
+    const lookup = this.#client!;
     const { clientId } = actor;
     let status = this.#clients.get(clientId, now);
     if (status === undefined) {
       // The pending lookup itself is cached, so a burst of requests makes one lookup, not many.
       const entry: ClientStatus = {
-        answer: this.#clientAccount(clientId).then(
-          (account) => {
-            entry.account = account ?? null;
-            return account;
+        answer: lookup(clientId).then(
+          (state) => {
+            entry.state = state ?? null;
+            return state;
           },
           (err: unknown) => {
             this.#clients.delete(clientId);
@@ -231,10 +243,11 @@ export class TokenVerifier {
       status = entry;
       this.#clients.set(clientId, status, now + this.#clientTtlMs);
     }
-    const account = await status.answer;
-    if (account === undefined) throw refuse(`client '${clientId}' is revoked or unknown`);
-    if (account !== actor.account)
+    const state = await status.answer;
+    if (state === undefined) throw refuse(`client '${clientId}' is revoked or unknown`);
+    if (state.account !== actor.account)
       throw refuse(`account claim '${actor.account}' is not client '${clientId}''s account`);
+    return state;
   }
 }
 
@@ -245,6 +258,20 @@ function scopeNames(payload: JWTPayload): string[] {
   if (typeof scp === 'string') return scp.split(' ');
   if (Array.isArray(scp)) return scp.filter((s): s is string => typeof s === 'string');
   return [];
+}
+
+/**
+ * The token's actor with its client's current permissions. One actor per client lookup and token:
+ * the common case (same lookup as last time) allocates nothing.
+ */
+function withClient(verified: Verified, state: ClientState): Actor {
+  if (verified.current?.state === state) return verified.current.actor;
+  const actor =
+    state.permissions === undefined
+      ? verified.actor
+      : Object.freeze({ ...verified.actor, permissions: state.permissions });
+  verified.current = { state, actor };
+  return actor;
 }
 
 // Cached actors are shared between requests, hence frozen.

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { TokenIssuer } from '../../src/auth/token-issuer.js';
 import { TokenVerifier } from '../../src/auth/token-verifier.js';
-import type { Scope } from '../../src/core/types.js';
+import type { ContentPermissions, Scope } from '../../src/core/types.js';
 import { assertInvalidToken, handmadeToken, manualClock, OTHER_SECRET, SECRET } from './helpers.js';
 
 const READ_DELETE: Scope[] = ['interaction-content:read', 'interaction-content:delete'];
@@ -186,13 +186,13 @@ describe('TokenVerifier: cache and revocation', () => {
     let lookups = 0;
     const clientAccount = async (id: string) => {
       lookups++;
-      return clients[id] !== undefined && !clients[id].revoked ? 'acme' : undefined;
+      return clients[id] !== undefined && !clients[id].revoked ? { account: 'acme' } : undefined;
     };
     const issuer = new TokenIssuer({ secret: SECRET, ttlSeconds: 3600, now: clock.now });
     const verifier = new TokenVerifier({
       secret: SECRET,
       now: clock.now,
-      clientAccount,
+      client: clientAccount,
       clientStatusTtlMs: 5000,
     });
     const { accessToken } = await issuer.issue(request);
@@ -218,10 +218,10 @@ describe('TokenVerifier: cache and revocation', () => {
     let down = true;
     const clientAccount = async () => {
       if (down) throw new Error('database unreachable');
-      return 'acme';
+      return { account: 'acme' };
     };
     const issuer = new TokenIssuer({ secret: SECRET, ttlSeconds: 3600, now: clock.now });
-    const verifier = new TokenVerifier({ secret: SECRET, now: clock.now, clientAccount });
+    const verifier = new TokenVerifier({ secret: SECRET, now: clock.now, client: clientAccount });
     const header = `Bearer ${(await issuer.issue(request)).accessToken}`;
     await assert.rejects(verifier.verify(header), /database unreachable/);
     down = false;
@@ -235,7 +235,7 @@ describe('TokenVerifier: cache and revocation', () => {
     const verifier = new TokenVerifier({
       secret: SECRET,
       now: clock.now,
-      clientAccount: async (id) => (id === 'ics_client1' ? 'acme' : undefined),
+      client: async (id) => (id === 'ics_client1' ? { account: 'acme' } : undefined),
     });
     const forged = handmadeToken(HEADER, claims(clock.now(), { account: 'globex' }), SECRET);
     assert.match(await assertInvalidToken(verifier.verify(`Bearer ${forged}`)), /not client/);
@@ -265,5 +265,32 @@ describe('TokenVerifier: cache and revocation', () => {
     const a = await verifier.verify(header);
     assert.equal(await verifier.verify(header), a);
     assert.ok(Object.isFrozen(a));
+  });
+
+  test("an actor carries its client's current permissions, not the token's, on both paths", async () => {
+    const clock = manualClock();
+    const perms: { current?: ContentPermissions } = { current: { read: { types: ['transcript'] } } };
+    const verifier = new TokenVerifier({
+      secret: SECRET,
+      now: clock.now,
+      client: async () => ({ account: 'acme', permissions: perms.current }),
+      clientStatusTtlMs: 5000,
+    });
+    const issuer = new TokenIssuer({ secret: SECRET, ttlSeconds: 3600, now: clock.now });
+    const header = `Bearer ${(await issuer.issue(request)).accessToken}`;
+    assert.deepEqual((await verifier.verify(header)).permissions, { read: { types: ['transcript'] } });
+    const cached = verifier.cached(header);
+    assert.deepEqual(cached?.permissions, { read: { types: ['transcript'] } });
+    assert.equal(verifier.cached(header), cached, 'the same lookup gives the same actor (no allocation)');
+    perms.current = { delete: { directions: ['inbound'] } };
+    clock.advance(5000);
+    assert.equal(verifier.cached(header), undefined, 'stale client status: verify() looks again');
+    assert.deepEqual((await verifier.verify(header)).permissions, { delete: { directions: ['inbound'] } });
+    assert.deepEqual(verifier.cached(header)?.permissions, { delete: { directions: ['inbound'] } });
+    perms.current = undefined;
+    clock.advance(5000);
+    const lifted = await verifier.verify(header);
+    assert.equal(lifted.permissions, undefined);
+    assert.ok(Object.isFrozen(lifted));
   });
 });
