@@ -17,6 +17,7 @@ import type { Faults } from './faults.js';
 import { parseGuid } from './guid.js';
 import { HashingStream } from './hashing-stream.js';
 import { heldConflict } from './hold-visibility.js';
+import { accessOf, permittedItems } from './permissions.js';
 import type { Purger } from './purger.js';
 import type { ContentRecord, NewPurgeEntry, PurgeEntry } from './types.js';
 
@@ -66,11 +67,21 @@ export class ContentService {
     private readonly opts: { maxUploadBytes: number; maxConcurrentUploadsPerAccount?: number },
   ) {}
 
-  /** The content item a GET/HEAD addresses; 404 when it or its interaction is absent. */
+  /**
+   * The content item a GET/HEAD addresses; 404 when it or its interaction is absent, and when the
+   * caller may not read it (as if it did not exist: get and search do not show it either).
+   */
   async find(ctx: RequestContext, rawGuid: string, rawKey: string): Promise<ContentRecord> {
     const guid = parseGuid(rawGuid);
     const target = parseContentKey(rawKey);
-    const items = await this.deps.store.listContent(ctx.actor.account, guid);
+    const access = accessOf(ctx.actor, 'read');
+    let items: ContentRecord[];
+    if (access === undefined) items = await this.deps.store.listContent(ctx.actor.account, guid);
+    else {
+      // The direction is the interaction's: one joined read instead of the content list alone.
+      const found = await this.deps.store.getInteractionWithContent(ctx.actor.account, guid);
+      items = found ? permittedItems(access, found.direction, found.content) : [];
+    }
     if (items.length === 0) throw interactionNotFound(guid);
     const item = selectOne(target, items);
     if (!item) throw contentNotFound(guid, rawKey);

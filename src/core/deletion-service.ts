@@ -13,6 +13,12 @@ import { type EventRecorder, receiptOf } from './events.js';
 import type { Faults } from './faults.js';
 import { isGuid, parseGuid } from './guid.js';
 import { heldConflict } from './hold-visibility.js';
+import {
+  accessOf,
+  mayDeleteAll,
+  notAuthorizedToRemoveContent,
+  notAuthorizedToRemoveGuid,
+} from './permissions.js';
 import type { Purger } from './purger.js';
 import type { AuditEntry, ContentRecord, ContentTypeName, LegalHold, PurgeEntry } from './types.js';
 
@@ -76,11 +82,19 @@ export class DeletionService {
       if (!interaction || items.length === 0) throw interactionNotFound(guid);
       const chosen = selectContent(target, items);
       if (chosen.length === 0) throw contentNotFound(guid, rawKey);
-      if (interaction.legalHold) throw heldConflict(ctx, guid, interaction.legalHold);
       const cascade =
         target.kind === 'named' && target.type === 'callRecording'
           ? items.filter((i) => i.type === 'screenRecording')
           : [];
+      // Permission before the hold: a caller who may not delete the item learns nothing more.
+      const access = accessOf(ctx.actor, 'delete');
+      if (!mayDeleteAll(access, interaction.direction, chosen)) throw notAuthorizedToRemoveContent(rawKey);
+      if (!mayDeleteAll(access, interaction.direction, cascade))
+        throw notAuthorizedToRemoveContent(
+          rawKey,
+          "deleting the call recording also deletes the interaction's screen recordings, which this client may not delete",
+        );
+      if (interaction.legalHold) throw heldConflict(ctx, guid, interaction.legalHold);
       const deleted = await tx.deleteContent(
         ctx.actor.account,
         guid,
@@ -104,7 +118,10 @@ export class DeletionService {
     return result.entries;
   }
 
-  /** VCC delete-batch: GUIDs that do not exist are not failures; held ones are (409). */
+  /**
+   * VCC delete-batch: GUIDs that do not exist (or are another account's) are not failures; held
+   * ones are (409), and so are those the caller may not fully delete (403).
+   */
   async deleteBatch(ctx: RequestContext, rawGuids: unknown): Promise<BatchFailure[]> {
     const guids = validateBatch(rawGuids);
     const release = await this.deps.locks.tryAcquire(ctx.actor.account, 'delete-batch');
@@ -175,6 +192,12 @@ export class DeletionService {
     return this.deps.store.transaction(async (tx) => {
       const interaction = await tx.lockInteraction(ctx.actor.account, guid);
       if (!interaction) return undefined;
+      const access = accessOf(ctx.actor, 'delete');
+      if (
+        access !== undefined &&
+        !mayDeleteAll(access, interaction.direction, await tx.listContent(ctx.actor.account, guid))
+      )
+        throw notAuthorizedToRemoveGuid();
       if (interaction.legalHold) throw heldConflict(ctx, guid, interaction.legalHold);
       return this.#wholeIn(tx, ctx, guid, reason);
     });

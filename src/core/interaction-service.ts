@@ -4,7 +4,14 @@ import type { RequestContext } from './context.js';
 import type { CursorCodec } from './cursor.js';
 import { badRequest, interactionExists, interactionNotFound } from './errors.js';
 import { parseGuid } from './guid.js';
-import type { Direction, InteractionRecord, InteractionWithContent, SearchFilters } from './types.js';
+import { accessOf, permittedItems } from './permissions.js';
+import type {
+  ContentAccess,
+  Direction,
+  InteractionRecord,
+  InteractionWithContent,
+  SearchFilters,
+} from './types.js';
 
 export interface NewInteraction {
   guid?: string;
@@ -47,12 +54,16 @@ export class InteractionService {
     return { ...rec, contentCount: 0, legalHold: null };
   }
 
-  /** An interaction with its content; 404 when absent, another account's, or without content (VCC). */
+  /**
+   * An interaction with the content the caller may read; 404 when absent, another account's, or
+   * without such content (VCC: an interaction without content is not shown).
+   */
   async get(ctx: RequestContext, rawGuid: string): Promise<InteractionWithContent> {
     const guid = parseGuid(rawGuid);
     const found = await this.deps.store.getInteractionWithContent(ctx.actor.account, guid);
-    if (!found || found.content.length === 0) throw interactionNotFound(guid);
-    return found;
+    const shown = found && readableView(accessOf(ctx.actor, 'read'), found);
+    if (!shown || shown.content.length === 0) throw interactionNotFound(guid);
+    return shown;
   }
 
   async search(ctx: RequestContext, version: 2 | 3, params: SearchParams): Promise<SearchResult> {
@@ -74,25 +85,46 @@ export class InteractionService {
       connectTo: params.connectTo,
       direction: params.direction,
     };
+    // Kept apart from the filters a continuation token is bound to (see SearchFilters.readable).
+    const readable = accessOf(ctx.actor, 'read');
+    const query = readable === undefined ? filters : { ...filters, readable };
+    const shown = (rows: InteractionWithContent[]) =>
+      readable === undefined ? rows : rows.map((r) => readableView(readable, r));
     if (version === 2) {
       const page = params.page ?? 1;
       const [items, totalCount] = await Promise.all([
-        this.deps.store.search({ ...filters, limit: params.limit, offset: (page - 1) * params.limit }),
-        this.deps.store.count(filters),
+        this.deps.store.search({ ...query, limit: params.limit, offset: (page - 1) * params.limit }),
+        this.deps.store.count(query),
       ]);
-      return { kind: 'v2', items, page, pageCount: Math.ceil(totalCount / params.limit), totalCount };
+      return {
+        kind: 'v2',
+        items: shown(items),
+        page,
+        pageCount: Math.ceil(totalCount / params.limit),
+        totalCount,
+      };
     }
     const after = params.continuationToken
       ? this.deps.cursors.decode(params.continuationToken, filters)
       : undefined;
     // One row more than asked tells whether another page exists without a count.
-    const rows = await this.deps.store.search({ ...filters, limit: params.limit + 1, after });
+    const rows = await this.deps.store.search({ ...query, limit: params.limit + 1, after });
     const items = rows.slice(0, params.limit);
     const last = items[items.length - 1];
     const next =
       rows.length > params.limit && last
         ? this.deps.cursors.encode(filters, { start: last.start, guid: last.guid })
         : null;
-    return { kind: 'v3', items, nextContinuationToken: next };
+    return { kind: 'v3', items: shown(items), nextContinuationToken: next };
   }
+}
+
+/** The interaction with only the items `access` lets the caller read. */
+function readableView(
+  access: ContentAccess | undefined,
+  found: InteractionWithContent,
+): InteractionWithContent {
+  if (access === undefined) return found;
+  const content = permittedItems(access, found.direction, found.content);
+  return content.length === found.content.length ? found : { ...found, content };
 }

@@ -11,6 +11,8 @@ import { type Database, INTERACTION_COLUMNS } from './db-schema.js';
 //                          hit joined to interactions by its primary key
 //   + connectFrom/To       interactions_from_idx / _to_idx (account, connect_x, start_ms, guid)
 //                          WHERE content_count > 0, as a range on the address
+//   + read restriction     any of the above, plus a residual filter (direction in …, and EXISTS
+//                          on contents_pk for types); see filteredInteractions
 // `content_count > 0` is written as a literal so both planners can match the partial indexes.
 
 /**
@@ -78,6 +80,30 @@ export function filteredInteractions(db: Kysely<Database>, f: SearchFilters, aft
     if (upper !== undefined) q = q.where(col, '<', upper);
   }
   if (f.direction !== undefined) q = q.where('i.direction', '=', f.direction);
+
+  // A client's read restriction (core/permissions.ts) narrows the same walk: directions are a column
+  // of the row, types a probe of contents_pk (account, guid, …) per row. Both are residual filters
+  // on the index the shape already uses, so keyset paging and full pages are as without them; a
+  // page skips non-matching rows inside the window, and a walk of all pages reads the window once.
+  // `limit 1 offset 0` keeps the EXISTS a per-row probe: PostgreSQL would otherwise turn it into a
+  // semi-join that hashes every item of the account of those types before the walk starts (an
+  // OFFSET stops that rewrite); SQLite needs the LIMIT before an OFFSET and probes either way.
+  const r = f.readable;
+  if (r?.directions !== undefined) q = q.where('i.direction', 'in', [...r.directions]);
+  if (r?.types !== undefined) {
+    const types = [...r.types];
+    q = q.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('contents as c')
+          .select(sql.lit(1).as('one'))
+          .whereRef('c.account', '=', 'i.account')
+          .whereRef('c.guid', '=', 'i.guid')
+          .where('c.type', 'in', types)
+          .limit(1)
+          .offset(0),
+      ),
+    );
+  }
   return { q, startCol, guidCol };
 }
 

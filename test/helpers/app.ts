@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyServerOptions, LightMyRequestResponse } fr
 import { buildApp } from '../../src/app.js';
 import { addClient } from '../../src/auth/client-admin.js';
 import { loadConfig } from '../../src/config.js';
-import { SCOPES } from '../../src/core/types.js';
+import { type ContentPermissions, SCOPES } from '../../src/core/types.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { type Backend, backendEnv } from './backends.js';
 
@@ -17,8 +17,11 @@ export interface TestApp {
   app: FastifyInstance;
   deps: Deps;
   dataDir: string;
-  /** A bearer token for `account` with `scopes` (a fresh client each call, through the real token endpoint). */
-  token(opts?: { account?: string; scopes?: string }): Promise<string>;
+  /**
+   * A bearer token for `account` with `scopes` and content `permissions` (a fresh client each call,
+   * through the real token endpoint).
+   */
+  token(opts?: { account?: string; scopes?: string; permissions?: ContentPermissions }): Promise<string>;
   /** JSON request with the v3 Accept header and a bearer token. */
   api(opts: {
     method: string;
@@ -60,8 +63,8 @@ export async function buildTestApp(
   const app = await buildApp(deps);
   await app.ready();
 
-  const token: TestApp['token'] = async ({ account = 'acme', scopes = ALL_SCOPES } = {}) => {
-    const client = await addClient(deps.store, { account, scopes });
+  const token: TestApp['token'] = async ({ account = 'acme', scopes = ALL_SCOPES, permissions } = {}) => {
+    const client = await addClient(deps.store, { account, scopes, permissions });
     const res = await app.inject({
       method: 'POST',
       url: '/Auth/connect/token',

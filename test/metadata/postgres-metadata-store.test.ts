@@ -78,6 +78,14 @@ describe('PostgreSQL specifics', { skip }, () => {
       assert.ok(usesIndex(plans.window, 'interactions_window_idx'), plans.window);
       assert.ok(usesIndex(plans.agent, 'interaction_agents_pk'), plans.agent);
       assert.ok(usesIndex(plans.connectFrom, 'interactions_from_idx'), plans.connectFrom);
+      // A read restriction keeps the ordered window walk (no sort, no hash of the account's items):
+      // each row's items are probed through contents_pk, and the walk stops at the page's limit.
+      assert.ok(usesIndex(plans.restricted, 'interactions_window_idx'), plans.restricted);
+      assert.match(
+        plans.restricted,
+        /Index Scan using contents_pk[^\n]*\n\s*Index Cond: \(\(account = i\.account\) AND \(guid = i\.guid\)\)/,
+      );
+      assert.doesNotMatch(plans.restricted, /Sort|Hash|Bitmap/, plans.restricted);
       for (const plan of Object.values(plans)) assert.doesNotMatch(plan, /Seq Scan/, plan);
     });
   });

@@ -17,6 +17,8 @@ export interface SearchPlans {
   window: string;
   agent: string;
   connectFrom: string;
+  /** The window under a client's read restriction (types and directions). */
+  restricted: string;
 }
 
 /** The queries explained: one account of ten, one week (one day for the plain window). */
@@ -35,6 +37,13 @@ export const PLAN_QUERIES: Record<keyof SearchPlans, SearchQuery> = {
     end: PLAN_T0 + 14 * DAY,
     connectFrom: '+4412',
     limit: 100,
+  },
+  restricted: {
+    account: 'acct-3',
+    start: PLAN_T0 + 7 * DAY,
+    end: PLAN_T0 + 14 * DAY,
+    limit: 100,
+    readable: { types: ['transcript', 'voicemail'], directions: ['inbound'] },
   },
 };
 
@@ -69,6 +78,13 @@ export async function explainSearchPlans(url: string, rows = 20_000): Promise<Se
     await sql`
       insert into interaction_agents (account, agent_id, start_ms, guid)
       select account, handling_agents::json->>0, start_ms, guid from interactions`.execute(db);
+    // One item per interaction with content; one in four a transcript.
+    await sql`
+      insert into contents (account, guid, content_key, type, media_type, length, sha256, blob_key,
+                            last_modified_ms, properties)
+      select account, guid, 'k', case when ascii(guid) % 4 = 0 then 'transcript' else 'callRecording' end,
+             'application/octet-stream', 1, '', account || '/' || guid, ${PLAN_T0}::bigint, '{}'
+      from interactions where content_count > 0`.execute(db);
     await sql`analyze`.execute(db);
     const explain = async (q: SearchQuery) =>
       (await searchPageQuery(db, q).explain()).map((r) => String(r['QUERY PLAN'])).join('\n');
@@ -76,6 +92,7 @@ export async function explainSearchPlans(url: string, rows = 20_000): Promise<Se
       window: await explain(PLAN_QUERIES.window),
       agent: await explain(PLAN_QUERIES.agent),
       connectFrom: await explain(PLAN_QUERIES.connectFrom),
+      restricted: await explain(PLAN_QUERIES.restricted),
     };
   } finally {
     await db.destroy();
@@ -100,6 +117,10 @@ export async function explainSqliteSearchPlans(path: string, rows = 20_000): Pro
     const agent = file.prepare(
       'insert into interaction_agents (account, agent_id, start_ms, guid) values (?, ?, ?, ?)',
     );
+    const content = file.prepare(
+      `insert into contents (account, guid, content_key, type, media_type, length, sha256, blob_key,
+                             last_modified_ms, properties) values (?, ?, 'k', ?, 'application/octet-stream', 1, '', ?, ?, '{}')`,
+    );
     file.transaction(() => {
       for (let g = 1; g <= rows; g++) {
         const account = `acct-${g % 10}`;
@@ -121,6 +142,14 @@ export async function explainSqliteSearchPlans(path: string, rows = 20_000): Pro
           PLAN_T0,
         );
         agent.run(account, agentId, start, guid);
+        if (g % 20 !== 0)
+          content.run(
+            account,
+            guid,
+            g % 4 === 0 ? 'transcript' : 'callRecording',
+            `${account}/${guid}`,
+            PLAN_T0,
+          );
       }
     })();
     file.exec('analyze');
@@ -133,6 +162,7 @@ export async function explainSqliteSearchPlans(path: string, rows = 20_000): Pro
       window: explain(PLAN_QUERIES.window),
       agent: explain(PLAN_QUERIES.agent),
       connectFrom: explain(PLAN_QUERIES.connectFrom),
+      restricted: explain(PLAN_QUERIES.restricted),
     };
   } finally {
     await db.destroy();

@@ -139,6 +139,16 @@ describe('SQLite query plans', () => {
         plans.connectFrom,
         /SEARCH i USING INDEX interactions_from_idx \(account=\? AND connect_from>\? AND connect_from<\?\)/,
       );
+      // A read restriction walks the same window index in order, probing each row's items by key.
+      assert.match(
+        plans.restricted,
+        /SEARCH i USING INDEX interactions_window_idx \(account=\? AND start_ms>\? AND start_ms<\?\)/,
+      );
+      assert.match(
+        plans.restricted,
+        /SEARCH c USING INDEX sqlite_autoindex_contents_1 \(account=\? AND guid=\?\)/,
+      );
+      assert.doesNotMatch(plans.restricted, /TEMP B-TREE/, plans.restricted);
       for (const plan of Object.values(plans)) assert.doesNotMatch(plan, /\bSCAN\b/, plan);
     } finally {
       await remove();
