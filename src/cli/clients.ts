@@ -1,10 +1,39 @@
-import { addClient, rotateClientSecret } from '../auth/client-admin.js';
+import { addClient, rotateClientSecret, setClientPermissions } from '../auth/client-admin.js';
+import {
+  applyPermissionFlags,
+  describePermissions,
+  hasPermissionFlags,
+  type PermissionFlags,
+  permissionsView,
+} from '../auth/permissions.js';
 import { parse } from './args.js';
 import { withStore } from './context.js';
 import { UsageError } from './main.js';
 
+const PERMISSION_USAGE =
+  '[--read-types <types|all>] [--delete-types <types|all>] [--directions <dirs|all>] [--read-directions <dirs|all>] [--delete-directions <dirs|all>]';
 const USAGE =
-  'usage: ics clients add --account <id> --scopes "<scopes>" [--name <text>] [--json] | ics clients list [--json] | ics clients revoke <clientId> | ics clients rotate <clientId> [--json]';
+  `usage: ics clients add --account <id> --scopes "<scopes>" [--name <text>] ${PERMISSION_USAGE} [--json]` +
+  ` | ics clients update <clientId> ${PERMISSION_USAGE} [--json] | ics clients list [--json] | ics clients revoke <clientId> | ics clients rotate <clientId> [--json]`;
+
+// Lists are comma- or space-separated names; `all` lifts the restriction (core/permissions.ts).
+const PERMISSION_OPTIONS = {
+  'read-types': { type: 'string' },
+  'delete-types': { type: 'string' },
+  directions: { type: 'string' },
+  'read-directions': { type: 'string' },
+  'delete-directions': { type: 'string' },
+} as const;
+
+function permissionFlags(values: Partial<Record<keyof typeof PERMISSION_OPTIONS, string>>): PermissionFlags {
+  return {
+    readTypes: values['read-types'],
+    deleteTypes: values['delete-types'],
+    directions: values.directions,
+    readDirections: values['read-directions'],
+    deleteDirections: values['delete-directions'],
+  };
+}
 
 export async function clientsCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -13,41 +42,74 @@ export async function clientsCommand(args: string[]): Promise<number> {
       account: { type: 'string' },
       scopes: { type: 'string' },
       name: { type: 'string' },
+      ...PERMISSION_OPTIONS,
       json: { type: 'boolean', default: false },
     });
     if (!values.account || !values.scopes)
       throw new UsageError(`--account and --scopes are required; ${USAGE}`);
     const { account, scopes, name } = values;
-    const client = await withStore((store) => addClient(store, { account, scopes, name }));
+    // Parsed before the store is opened: bad names change nothing.
+    const permissions = applyPermissionFlags(undefined, permissionFlags(values));
+    const client = await withStore((store) => addClient(store, { account, scopes, name, permissions }));
     if (values.json) {
       const { clientId, clientSecret, account: acc, scopes: granted } = client;
-      process.stdout.write(`${JSON.stringify({ clientId, clientSecret, account: acc, scopes: granted })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ clientId, clientSecret, account: acc, scopes: granted, permissions: permissionsView(permissions) })}\n`,
+      );
     } else {
       process.stdout.write(
         `client created for account '${client.account}' with scopes: ${client.scopes.join(' ')}\n` +
+          `  content:       ${describePermissions(permissions)}\n` +
           `  client id:     ${client.clientId}\n  client secret: ${client.clientSecret}\n` +
           'The secret is shown only now; store it safely.\n',
       );
     }
     return 0;
   }
+  if (sub === 'update') {
+    const { values, positionals } = parse(
+      rest,
+      { ...PERMISSION_OPTIONS, json: { type: 'boolean', default: false } },
+      true,
+    );
+    if (positionals.length !== 1) throw new UsageError(USAGE);
+    const flags = permissionFlags(values);
+    if (!hasPermissionFlags(flags)) throw new UsageError(`nothing to update; ${USAGE}`);
+    const [clientId] = positionals;
+    const client = await withStore(async (store) => {
+      const current = await store.getClient(clientId);
+      if (current === undefined) throw new Error(`no client '${clientId}'`);
+      return setClientPermissions(store, clientId, applyPermissionFlags(current.permissions, flags));
+    });
+    if (values.json)
+      process.stdout.write(
+        `${JSON.stringify({ clientId, permissions: permissionsView(client.permissions) })}\n`,
+      );
+    else
+      process.stdout.write(
+        `client ${clientId} content permissions: ${describePermissions(client.permissions)}\n`,
+      );
+    return 0;
+  }
   if (sub === 'list') {
     const { values } = parse(rest, { json: { type: 'boolean', default: false } });
     const clients = await withStore((store) => store.listClients());
     const rows = clients.map((c) => ({
+      described: describePermissions(c.permissions),
       clientId: c.clientId,
       account: c.account,
       name: c.name,
       scopes: c.scopes,
+      permissions: permissionsView(c.permissions),
       createdAt: new Date(c.createdAt).toISOString(),
       revokedAt: c.revokedAt === null ? null : new Date(c.revokedAt).toISOString(),
     }));
-    if (values.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify(rows.map(({ described, ...r }) => r))}\n`);
     else if (rows.length === 0) process.stdout.write('no clients\n');
     else {
       for (const r of rows) {
         process.stdout.write(
-          `${r.clientId}  ${r.account}  ${r.revokedAt ? `revoked ${r.revokedAt}` : 'active'}  ${r.scopes.join(' ')}${r.name ? `  (${r.name})` : ''}\n`,
+          `${r.clientId}  ${r.account}  ${r.revokedAt ? `revoked ${r.revokedAt}` : 'active'}  ${r.scopes.join(' ')}  content: ${r.described}${r.name ? `  (${r.name})` : ''}\n`,
         );
       }
     }

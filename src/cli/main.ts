@@ -7,6 +7,10 @@ Commands:
   serve                              start the HTTP server
   migrate                            create or upgrade the database schema
   clients add --account <id> --scopes "<scopes>" [--name <text>] [--json]
+              [--read-types <types>] [--delete-types <types>] [--directions <dirs>]
+              [--read-directions <dirs>] [--delete-directions <dirs>]
+                                     content permissions: lists with commas; 'all' = unrestricted
+  clients update <clientId> [the permission options of add] [--json]
   clients list [--json]
   clients revoke <clientId>
   clients rotate <clientId>          a new secret for a client (printed once; the old one stops working)

@@ -73,7 +73,13 @@ describe('the ics command beside a running server', () => {
     );
     assert.equal(added.code, 0, added.stderr);
     const client = JSON.parse(added.stdout);
-    assert.deepEqual(Object.keys(client).sort(), ['account', 'clientId', 'clientSecret', 'scopes']);
+    assert.deepEqual(Object.keys(client).sort(), [
+      'account',
+      'clientId',
+      'clientSecret',
+      'permissions',
+      'scopes',
+    ]);
     assert.equal(client.account, 'acme');
     const res = await tokenFor(server.url, client.clientId, client.clientSecret);
     assert.equal(res.status, 200);
