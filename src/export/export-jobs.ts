@@ -1,4 +1,5 @@
 import type { Faults } from '../core/faults.js';
+import { permittedItems } from '../core/permissions.js';
 import type { ContentRecord, InteractionWithContent } from '../core/types.js';
 import type { JobContext, JobHandler, JobResult } from '../jobs/runner.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
@@ -11,7 +12,6 @@ import {
   EXPORT_BATCH,
   EXPORT_RECURRING,
   type ExportDestination,
-  type ExportFilters,
   type ExportPayload,
   type ExportProgress,
   type ItemFailure,
@@ -71,7 +71,7 @@ export function batchExportJob(
             after: state.after,
           });
           if (page.length === 0) break;
-          const entries = page.flatMap((i) => entry(i, i.content, p.filters));
+          const entries = page.flatMap((i) => entry(i, i.content, p));
           const result = await deps.exporter.exportPage(target, entries, ctx.signal, probe);
           progress = add(progress, result);
           const last = page[page.length - 1];
@@ -137,7 +137,7 @@ export function recurringExportJob(
                 ...entry(
                   i,
                   i.content.filter((c) => wanted.has(c.contentKey)),
-                  p.filters,
+                  p,
                 ),
               );
           }
@@ -183,10 +183,18 @@ async function withTarget<S>(
   }
 }
 
-function entry(i: InteractionWithContent, items: ContentRecord[], f: ExportFilters): ExportEntry[] {
+function entry(
+  i: InteractionWithContent,
+  items: ContentRecord[],
+  { filters: f, readable }: Pick<ExportPayload, 'filters' | 'readable'>,
+): ExportEntry[] {
   if (f.initialDirection.length > 0 && !f.initialDirection.includes(i.direction)) return [];
   const wanted = f.contentTypes.length === 0 ? items : items.filter((c) => f.contentTypes.includes(c.type));
-  return wanted.length === 0 ? [] : [{ interaction: i, items: wanted }];
+  if (wanted.length === 0) return [];
+  // A restricted client's interaction.json names only what it may read (docs/security.md).
+  const shown =
+    readable === undefined ? i : { ...i, content: permittedItems(readable, i.direction, i.content) };
+  return [{ interaction: shown, items: wanted }];
 }
 
 function startProgress(ctx: JobContext<ExportPayload, unknown>): ExportProgress {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../core/context.js';
-import { badRequest } from '../core/errors.js';
+import { AppError, badRequest } from '../core/errors.js';
 import { isGuid } from '../core/guid.js';
+import { accessOf } from '../core/permissions.js';
 import { parseTime } from '../core/time.js';
 import { CONTENT_TYPES, type ContentTypeName, type Direction } from '../core/types.js';
 import type { JobStore } from '../jobs/job-store.js';
@@ -218,7 +219,7 @@ export class ExportService {
   }
 
   async #common(ctx: RequestContext, input: ScheduleInput) {
-    const filters = parseFilters(input.filters);
+    const filters = narrowToReadable(ctx, parseFilters(input.filters));
     const externalStorageId = input.externalStorageId;
     const known =
       isGuid(externalStorageId) &&
@@ -229,7 +230,12 @@ export class ExportService {
         `'${externalStorageId}' names no external storage item of this account`,
         'unknown_external_storage',
       );
-    return { filters, externalStorageId: externalStorageId.toLowerCase() };
+    const readable = accessOf(ctx.actor, 'read');
+    return {
+      filters,
+      externalStorageId: externalStorageId.toLowerCase(),
+      ...(readable !== undefined && { readable }),
+    };
   }
 
   async #schedule(ctx: RequestContext, kind: ExportKind, payload: ExportPayload): Promise<string> {
@@ -296,6 +302,31 @@ function parseFilters(raw: ScheduleInput['filters']): ExportFilters {
     if (!initialDirection.includes(direction)) initialDirection.push(direction);
   });
   return { contentTypes, initialDirection };
+}
+
+/**
+ * A client restricted in what it may read exports only that (core/permissions.ts): its filters are
+ * narrowed to the permitted types and directions when the job is scheduled, and the job keeps
+ * them. Filters that leave nothing permitted are 403, not a job that exports nothing.
+ */
+function narrowToReadable(ctx: RequestContext, filters: ExportFilters): ExportFilters {
+  const access = accessOf(ctx.actor, 'read');
+  if (access === undefined) return filters;
+  const narrow = <T extends string>(asked: T[], allowed: readonly T[] | undefined, field: string) => {
+    if (allowed === undefined) return asked;
+    const kept = asked.length === 0 ? [...allowed] : asked.filter((a) => allowed.includes(a));
+    if (kept.length === 0)
+      throw new AppError({
+        status: 403,
+        code: 'not_authorized',
+        message: `Not authorized to export: this client may read none of the ${field} asked for`,
+      });
+    return kept;
+  };
+  return {
+    contentTypes: narrow(filters.contentTypes, access.types, 'filters.contentTypes'),
+    initialDirection: narrow(filters.initialDirection, access.directions, 'filters.initialDirection'),
+  };
 }
 
 /** '' or `a/b/`: no leading slash, one trailing slash, no empty, `.` or `..` segments. */

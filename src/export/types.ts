@@ -1,4 +1,4 @@
-import type { ContentTypeName, Direction } from '../core/types.js';
+import type { ContentAccess, ContentTypeName, Direction } from '../core/types.js';
 
 // The records of the Interaction Content Export API. Times are epoch milliseconds.
 
@@ -49,6 +49,11 @@ export interface ExportPayload {
   endDate?: number;
   filters: ExportFilters;
   externalStorageId: string;
+  /**
+   * The scheduling client's read restriction (core/permissions.ts), when it had one: the filters
+   * are already narrowed to it, and each interaction.json lists only the items it permits.
+   */
+  readable?: ContentAccess;
 }
 
 /** The progress counts of an export job; `exported` includes `skipped` (already in place). */
