@@ -1,8 +1,15 @@
-import { addClient, type CreatedClient, rotateClientSecret } from '../auth/client-admin.js';
+import {
+  addClient,
+  type CreatedClient,
+  rotateClientSecret,
+  setClientPermissions,
+} from '../auth/client-admin.js';
+import { parsePermissionsBody } from '../auth/permissions.js';
 import { holdsScope } from '../auth/scopes.js';
 import type { RequestContext } from '../core/context.js';
 import { AppError, badRequest } from '../core/errors.js';
-import type { ApiClient, Scope } from '../core/types.js';
+import { normalizePermissions } from '../core/permissions.js';
+import type { ApiClient, ContentAccess, ContentPermissions, Scope } from '../core/types.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 
 /** A client as an administrator sees it: never its secret or the secret's hash. */
@@ -11,6 +18,8 @@ export interface ClientView {
   account: string;
   name: string | null;
   scopes: Scope[];
+  /** Content restrictions (core/permissions.ts); `{}` = none. */
+  permissions: ContentPermissions;
   createdAt: number;
   revokedAt: number | null;
 }
@@ -18,6 +27,8 @@ export interface ClientView {
 export interface NewClientInput {
   scopes: Scope[];
   name?: string;
+  /** The client-admin API's `permissions` object, unparsed (auth/permissions.ts parses it). */
+  permissions?: unknown;
 }
 
 type ClientStore = Pick<
@@ -28,6 +39,7 @@ type ClientStore = Pick<
   | 'revokeClient'
   | 'replaceClientSecretHash'
   | 'getOrCreateClientSecretKey'
+  | 'setClientPermissions'
 >;
 
 /**
@@ -50,11 +62,24 @@ export class ClientService {
     const name = input.name?.trim();
     if (name !== undefined && name.length > 200)
       throw badRequest("'name' must be at most 200 characters", 'invalid_body');
+    const permissions = parsePermissionsBody(input.permissions);
+    requireWithin(ctx, permissions);
     return addClient(
       this.deps.store,
-      { account: ctx.actor.account, scopes: input.scopes.join(' '), name },
+      { account: ctx.actor.account, scopes: input.scopes.join(' '), name, permissions },
       this.deps.now,
     );
+  }
+
+  /**
+   * Replaces a client's content permissions (revoked ones too). They bite within the verifier's
+   * client cache window, for the client's tokens already issued as well.
+   */
+  async setPermissions(ctx: RequestContext, clientId: string, raw: unknown): Promise<ClientView> {
+    const permissions = parsePermissionsBody(raw);
+    await this.#own(ctx, clientId);
+    requireWithin(ctx, permissions);
+    return view(await setClientPermissions(this.deps.store, clientId, permissions));
   }
 
   async revoke(ctx: RequestContext, clientId: string): Promise<ClientView> {
@@ -67,6 +92,7 @@ export class ClientService {
   async rotate(ctx: RequestContext, clientId: string): Promise<CreatedClient> {
     const client = await this.#own(ctx, clientId);
     requireHeld(ctx, client.scopes);
+    requireWithin(ctx, client.permissions);
     if (client.revokedAt !== null) throw clientRevoked(clientId);
     const rotated = await rotateClientSecret(this.deps.store, clientId);
     if (!rotated) throw clientRevoked(clientId);
@@ -76,6 +102,7 @@ export class ClientService {
       account: client.account,
       name: client.name,
       scopes: client.scopes,
+      permissions: normalizePermissions(client.permissions),
       createdAt: new Date(client.createdAt).toISOString(),
     };
   }
@@ -93,9 +120,33 @@ function view(c: ApiClient): ClientView {
     account: c.account,
     name: c.name,
     scopes: c.scopes,
+    permissions: normalizePermissions(c.permissions),
     createdAt: c.createdAt,
     revokedAt: c.revokedAt,
   };
+}
+
+/**
+ * The scope rule for content permissions: a restricted caller may not make, widen or get a secret
+ * for a client that could read or delete more than it can itself (a way round its own restriction).
+ */
+function requireWithin(ctx: RequestContext, wanted: ContentPermissions | undefined) {
+  const own = ctx.actor.permissions;
+  if (own === undefined) return;
+  for (const side of ['read', 'delete'] as const) {
+    for (const list of ['types', 'directions'] as const) {
+      const limit = (own[side] as ContentAccess | undefined)?.[list] as readonly string[] | undefined;
+      if (limit === undefined) continue;
+      const asked = (wanted?.[side] as ContentAccess | undefined)?.[list] as readonly string[] | undefined;
+      const beyond = asked === undefined ? ['all'] : asked.filter((v) => !limit.includes(v));
+      if (beyond.length > 0)
+        throw new AppError({
+          status: 403,
+          code: 'permissions_not_held',
+          message: `A client's content permissions must be within the caller's own; this token may not ${side} ${list === 'types' ? 'content types' : 'directions'}: ${beyond.join(', ')}`,
+        });
+    }
+  }
 }
 
 function requireHeld(ctx: RequestContext, scopes: readonly Scope[]) {

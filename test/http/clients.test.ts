@@ -43,6 +43,7 @@ describeBackends('client administration over HTTP', (backend) => {
       'clientSecret',
       'createdAt',
       'name',
+      'permissions',
       'scopes',
     ]);
     assert.equal(c.account, 'acme');
@@ -58,6 +59,7 @@ describeBackends('client administration over HTTP', (backend) => {
       account: 'acme',
       name: 'reporting',
       scopes: [READ],
+      permissions: { read: { types: null, directions: null }, delete: { types: null, directions: null } },
       createdAt: c.createdAt,
       revokedAt: null,
     });

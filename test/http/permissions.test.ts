@@ -9,7 +9,24 @@ import { type Backend, describeBackends } from '../helpers/backends.js';
 // permissions"): what a restricted client sees, downloads and deletes.
 
 const I = '/interaction-content/interactions';
+const C = '/interaction-content/clients';
+const ANY = { types: null, directions: null };
 const DAY = '?start=2024-03-01T00:00:00Z&end=2024-03-02T00:00:00Z';
+
+async function tokenOf(h: TestApp, clientId: string, clientSecret: string): Promise<string> {
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/Auth/connect/token',
+    payload: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+    }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json().access_token;
+}
 
 /** A client of `account` with `permissions`, and a token from the real token endpoint. */
 async function restricted(
@@ -18,18 +35,7 @@ async function restricted(
   account = 'acme',
 ): Promise<{ clientId: string; bearer: string }> {
   const client = await addClient(h.deps.store, { account, scopes: ALL_SCOPES, permissions });
-  const res = await h.app.inject({
-    method: 'POST',
-    url: '/Auth/connect/token',
-    payload: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-    }).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  });
-  assert.equal(res.statusCode, 200, res.body);
-  return { clientId: client.clientId, bearer: res.json().access_token };
+  return { clientId: client.clientId, bearer: await tokenOf(h, client.clientId, client.clientSecret) };
 }
 
 const FILES = {
@@ -284,5 +290,147 @@ describeBackends('content permissions', (backend: Backend) => {
     // Lifting every restriction stores none at all (one form for "unrestricted").
     await setClientPermissions(h.deps.store, clientId, { read: {}, delete: { types: undefined } });
     assert.equal((await h.deps.store.getClient(clientId))?.permissions, undefined);
+  });
+
+  test('client-admin API: create with permissions, replace them, see them; the new client is held to them', async (t) => {
+    const h = await buildTestApp(t, { backend });
+    const admin = await h.token();
+    const guid = await h.seed(admin, { files: [FILES.call, FILES.voicemail] });
+    const created = await h.api({
+      method: 'POST',
+      url: C,
+      token: admin,
+      body: {
+        scopes: ['interaction-content:read'],
+        permissions: { read: { types: ['Voicemail'], directions: ['inbound'] }, delete: null },
+      },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const c = created.json();
+    const expected = { read: { types: ['voicemail'], directions: ['inbound'] }, delete: ANY };
+    assert.deepEqual(c.permissions, expected);
+    const bearer = await tokenOf(h, c.clientId, c.clientSecret);
+    assert.deepEqual(keys((await h.api({ method: 'GET', url: `${I}/${guid}`, token: bearer })).json()), [
+      'vm-1',
+    ]);
+
+    const put = await h.api({
+      method: 'PUT',
+      url: `${C}/${c.clientId}/permissions`,
+      token: admin,
+      body: { delete: { types: ['transcript'] } },
+    });
+    assert.equal(put.statusCode, 200, put.body);
+    assert.deepEqual(put.json().permissions, {
+      read: ANY,
+      delete: { types: ['transcript'], directions: null },
+    });
+    const listed = (await h.api({ method: 'GET', url: C, token: admin })).json().items;
+    assert.deepEqual(
+      listed.find((x: { clientId: string }) => x.clientId === c.clientId).permissions,
+      put.json().permissions,
+    );
+    const lifted = await h.api({
+      method: 'PUT',
+      url: `${C}/${c.clientId}/permissions`,
+      token: admin,
+      body: {},
+    });
+    assert.deepEqual(lifted.json().permissions, { read: ANY, delete: ANY });
+  });
+
+  test('client-admin API: unknown types, directions or fields are 400s naming the field, and change nothing', async (t) => {
+    const h = await buildTestApp(t, { backend });
+    const admin = await h.token();
+    const other = await h.token({ account: 'globex' });
+    const before = (await h.api({ method: 'GET', url: C, token: admin })).json().items.length;
+    const cases: [unknown, RegExp][] = [
+      [
+        { read: { types: ['podcast'] } },
+        /^permissions\.read\.types: unknown content type 'podcast'; expected callRecording/,
+      ],
+      [
+        { delete: { directions: ['up'] } },
+        /^permissions\.delete\.directions: unknown direction 'up'; expected inbound, outbound$/,
+      ],
+      [{ reed: {} }, /^permissions: unknown field 'reed'/],
+      [{ read: { types: [] } }, /must name at least one content type/],
+    ];
+    for (const [permissions, message] of cases) {
+      const res = await h.api({
+        method: 'POST',
+        url: C,
+        token: admin,
+        body: { scopes: ['interaction-content:read'], permissions },
+      });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.json().code, 'invalid_permissions');
+      assert.match(res.json().message, message);
+    }
+    assert.equal(
+      (await h.api({ method: 'GET', url: C, token: admin })).json().items.length,
+      before,
+      'no client created',
+    );
+
+    const { clientId } = await restricted(h, { read: { types: ['transcript'] } });
+    for (const [permissions, message] of cases) {
+      const res = await h.api({
+        method: 'PUT',
+        url: `${C}/${clientId}/permissions`,
+        token: admin,
+        body: permissions,
+      });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.match(res.json().message, message);
+    }
+    assert.deepEqual((await h.deps.store.getClient(clientId))?.permissions, {
+      read: { types: ['transcript'] },
+    });
+    // Another account's client is not found, whatever the body.
+    const foreign = await h.api({
+      method: 'PUT',
+      url: `${C}/${clientId}/permissions`,
+      token: other,
+      body: {},
+    });
+    assert.equal(foreign.statusCode, 404);
+    assert.deepEqual((await h.deps.store.getClient(clientId))?.permissions, {
+      read: { types: ['transcript'] },
+    });
+  });
+
+  test('client-admin API: a restricted admin cannot make, widen or rotate a client beyond its own permissions', async (t) => {
+    const h = await buildTestApp(t, { backend });
+    const { bearer } = await restricted(h, { read: { types: ['transcript', 'voicemail'] } });
+    const unrestricted = await restricted(h, {});
+    const create = (permissions?: unknown) =>
+      h.api({
+        method: 'POST',
+        url: C,
+        token: bearer,
+        body: { scopes: ['interaction-content:read'], permissions },
+      });
+    for (const permissions of [undefined, { read: { types: ['transcript', 'callRecording'] } }]) {
+      const res = await create(permissions);
+      assert.equal(res.statusCode, 403, res.body);
+      assert.equal(res.json().code, 'permissions_not_held');
+    }
+    const narrower = await create({ read: { types: ['transcript'] } });
+    assert.equal(narrower.statusCode, 201, narrower.body);
+    const widen = await h.api({
+      method: 'PUT',
+      url: `${C}/${narrower.json().clientId}/permissions`,
+      token: bearer,
+      body: {},
+    });
+    assert.equal(widen.statusCode, 403);
+    const rotate = await h.api({
+      method: 'POST',
+      url: `${C}/${unrestricted.clientId}/rotate`,
+      token: bearer,
+    });
+    assert.equal(rotate.statusCode, 403);
+    assert.equal(rotate.json().code, 'permissions_not_held');
   });
 });

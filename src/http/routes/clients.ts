@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { CreatedClient } from '../../auth/client-admin.js';
+import { permissionsView } from '../../auth/permissions.js';
 import type { ClientView } from '../../clients/client-service.js';
-import { SCOPES, type Scope } from '../../core/types.js';
+import { CONTENT_TYPES, DIRECTIONS, SCOPES, type Scope } from '../../core/types.js';
 import { commonErrors, errorRef } from '../schemas.js';
 import type { AppServices } from '../services.js';
 
@@ -13,12 +14,33 @@ const admin = { scope: 'interaction-content:admin' as const, versioned: true };
 
 const ScopeName = Type.Unsafe<Scope>(Type.String({ enum: [...SCOPES] }));
 
+// Content permissions (docs/security.md "Content permissions"): shown with both sides and null for
+// "any"; taken as an object that auth/permissions.ts checks, so that every mistake is a 400 naming
+// the field and the expected names, not a schema message.
+const AccessWire = Type.Object({
+  types: Type.Union([Type.Array(Type.String({ enum: [...CONTENT_TYPES] })), Type.Null()]),
+  directions: Type.Union([Type.Array(Type.String({ enum: [...DIRECTIONS] })), Type.Null()]),
+});
+const PermissionsWire = Type.Object(
+  { read: AccessWire, delete: AccessWire },
+  { $id: 'ContentPermissions', description: 'What the client may read and delete; null = any' },
+);
+const permissionsRef = Type.Unsafe<ReturnType<typeof permissionsView>>({ $ref: 'ContentPermissions#' });
+const PermissionsInput = Type.Unsafe<unknown>({
+  type: 'object',
+  description:
+    '{"read": {"types": [...], "directions": [...]}, "delete": {...}}: content types and directions ' +
+    '(inbound, outbound) the client may read and delete; an absent or null side or list = any',
+  examples: [{ read: { types: ['callRecording', 'transcript'], directions: ['inbound'] } }],
+});
+
 const ClientBody = Type.Object(
   {
     clientId: Type.String(),
     account: Type.String(),
     name: Type.Union([Type.String(), Type.Null()]),
     scopes: Type.Array(ScopeName),
+    permissions: permissionsRef,
     createdAt: Type.String({ format: 'date-time' }),
     revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   },
@@ -32,6 +54,7 @@ const ClientWithSecret = Type.Object(
     account: Type.String(),
     name: Type.Union([Type.String(), Type.Null()]),
     scopes: Type.Array(ScopeName),
+    permissions: permissionsRef,
     createdAt: Type.String({ format: 'date-time' }),
   },
   { $id: 'ClientWithSecret' },
@@ -45,6 +68,7 @@ const NewClient = Type.Object(
       description: 'Scopes of the new client; each must be one the caller holds',
     }),
     name: Type.Optional(Type.String({ maxLength: 200 })),
+    permissions: Type.Optional(PermissionsInput),
   },
   { additionalProperties: false },
 );
@@ -52,11 +76,14 @@ const NewClient = Type.Object(
 const ClientParams = Type.Object({ clientId: Type.String({ minLength: 1, maxLength: 100 }) });
 
 const clientRef = Type.Unsafe<ReturnType<typeof clientWire>>({ $ref: 'Client#' });
-const withSecretRef = Type.Unsafe<CreatedClient>({ $ref: 'ClientWithSecret#' });
+const withSecretRef = Type.Unsafe<ReturnType<typeof withSecretWire>>({ $ref: 'ClientWithSecret#' });
+
+const withSecretWire = (c: CreatedClient) => ({ ...c, permissions: permissionsView(c.permissions) });
 
 function clientWire(c: ClientView) {
   return {
     ...c,
+    permissions: permissionsView(c.permissions),
     createdAt: new Date(c.createdAt).toISOString(),
     revokedAt: c.revokedAt === null ? null : new Date(c.revokedAt).toISOString(),
   };
@@ -65,6 +92,7 @@ function clientWire(c: ClientView) {
 export const clientRoutes =
   (services: AppServices): FastifyPluginAsyncTypebox =>
   async (app) => {
+    app.addSchema(PermissionsWire);
     app.addSchema(ClientBody);
     app.addSchema(ClientWithSecret);
 
@@ -97,7 +125,7 @@ export const clientRoutes =
         return reply
           .code(201)
           .header('location', `/interaction-content/clients/${created.clientId}`)
-          .send(created);
+          .send(withSecretWire(created));
       },
     );
 
@@ -127,6 +155,23 @@ export const clientRoutes =
           response: { 200: withSecretRef, ...commonErrors, 409: errorRef },
         },
       },
-      async (request) => services.clients.rotate(request.ctx, request.params.clientId),
+      async (request) => withSecretWire(await services.clients.rotate(request.ctx, request.params.clientId)),
+    );
+
+    app.put(
+      '/clients/:clientId/permissions',
+      {
+        config: admin,
+        schema: {
+          summary:
+            "Replace a client's content permissions ({} lifts them); its tokens follow within seconds [ext]",
+          operationId: 'setClientPermissions',
+          params: ClientParams,
+          body: PermissionsInput,
+          response: { 200: clientRef, ...commonErrors },
+        },
+      },
+      async (request) =>
+        clientWire(await services.clients.setPermissions(request.ctx, request.params.clientId, request.body)),
     );
   };
