@@ -1,6 +1,7 @@
 import type { RequestContext } from '../core/context.js';
 import { badRequest, interactionNotFound } from '../core/errors.js';
 import { parseGuid } from '../core/guid.js';
+import { accessOf, permittedItems } from '../core/permissions.js';
 import type { ContentTypeName, LegalHold } from '../core/types.js';
 import type { JobStore } from '../jobs/job-store.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
@@ -151,7 +152,12 @@ export class RetentionService {
       this.deps.store.getInteractionWithContent(account, guid),
       this.deps.retention.getPolicy(account),
     ]);
-    if (!interaction) throw interactionNotFound(guid);
+    // A client restricted in what it may read learns nothing about the items it may not read
+    // (core/permissions.ts): they are left out, and an interaction with none is 404 as in get.
+    const access = accessOf(ctx.actor, 'read');
+    const items = interaction && permittedItems(access, interaction.direction, interaction.content);
+    if (!interaction || !items || (access !== undefined && items.length === 0))
+      throw interactionNotFound(guid);
     const now = Date.now();
     const s = p ? settled(p, now) : undefined;
     const rules = !s || s.status === 'paused' ? [] : (s.pendingRules ?? s.rules);
@@ -162,7 +168,7 @@ export class RetentionService {
         interaction.legalHold && !ctx.actor.scopes.has('interaction-content:admin')
           ? { placedAt: interaction.legalHold.placedAt }
           : interaction.legalHold,
-      content: interaction.content.map((c) => {
+      content: items.map((c) => {
         const rule = decidingRule(rules, c.type, interaction.direction);
         return {
           contentKey: c.contentKey,

@@ -433,4 +433,22 @@ describeBackends('content permissions', (backend: Backend) => {
     assert.equal(rotate.statusCode, 403);
     assert.equal(rotate.json().code, 'permissions_not_held');
   });
+
+  test('the retention explanation (read scope) names only items the client may read; none is 404', async (t) => {
+    const h = await buildTestApp(t, { backend });
+    const admin = await h.token();
+    const guid = await h.seed(admin, { files: [FILES.call, FILES.voicemail] });
+    const onlyCall = await h.seed(admin, { files: [FILES.call] });
+    const { bearer } = await restricted(h, { read: { types: ['voicemail'] } });
+    const res = await h.api({ method: 'GET', url: `${I}/${guid}/retention`, token: bearer });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(
+      res.json().content.map((c: { contentKey: string }) => c.contentKey),
+      ['vm-1'],
+    );
+    const none = await h.api({ method: 'GET', url: `${I}/${onlyCall}/retention`, token: bearer });
+    assert.equal(none.statusCode, 404);
+    const all = await h.api({ method: 'GET', url: `${I}/${guid}/retention`, token: admin });
+    assert.equal(all.json().content.length, 2);
+  });
 });
