@@ -11,6 +11,7 @@ import { loggingFigure } from './figures/logging.js';
 import { memoryFigure } from './figures/memory-rounds.js';
 import { metadataFigure } from './figures/metadata.js';
 import { postgresWriteFigure } from './figures/postgres-writes.js';
+import { retentionFigure } from './figures/retention.js';
 import { searchFigure } from './figures/search.js';
 import { smallFileFigures } from './figures/small-files.js';
 import { webhooksFigure } from './figures/webhooks.js';
@@ -39,6 +40,7 @@ const GROUPS = [
   'export',
   'webhooks',
   'deletion-jobs',
+  'retention',
 ] as const;
 
 const { values } = parseArgs({
@@ -144,6 +146,12 @@ try {
     if (only.has('memory')) figures.push(await memoryFigure(ctx, values['ics-root']));
     if (only.has('export')) figures.push(await exportFigure(ctx, ics));
     if (only.has('webhooks')) figures.push(await webhooksFigure(ctx));
+    // Its own server and data directory; ICS_BENCH_RETENTION_COUNT sets the size.
+    if (only.has('retention')) {
+      const count =
+        Number(process.env.ICS_BENCH_RETENTION_COUNT) || (params.mode === 'quick' ? 20_000 : 100_000);
+      figures.push(await retentionFigure(ctx, count));
+    }
   });
   if (only.has('deletion-jobs')) {
     const items = Number(values['deletion-items'] ?? (values.quick ? 10_000 : 100_000));

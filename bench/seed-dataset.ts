@@ -32,7 +32,10 @@ export async function seedDataset(opts: {
   count: number;
   days?: number;
   endMs?: number;
+  /** Default 'default'. */
+  account?: string;
 }): Promise<SeedResult> {
+  const account = opts.account ?? 'default';
   const started = process.hrtime.bigint();
   const path = join(resolve(opts.dataDir), 'ics.sqlite');
   const store = await openMetadataStore({ kind: 'sqlite', path });
@@ -69,7 +72,7 @@ export async function seedDataset(opts: {
       const agents =
         i % 4 === 0 ? [`agent-${i % AGENTS}`, `agent-${(i + 7) % AGENTS}`] : [`agent-${i % AGENTS}`];
       const rec: Omit<InteractionRecord, 'contentCount' | 'legalHold'> = {
-        account: 'default',
+        account,
         guid,
         start,
         connectFrom: `+4420${String(7_000_000 + (i % 900_000)).padStart(8, '0')}`,
@@ -79,14 +82,17 @@ export async function seedDataset(opts: {
         createdAt: start,
       };
       const items: ContentRecord[] = [
-        content(guid, 'callRecording', 'audio/wav', 480_000 + (i % 1000), start, fakeSha),
+        { ...content(guid, 'callRecording', 'audio/wav', 480_000 + (i % 1000), start, fakeSha), account },
       ];
       if (i % 3 === 0)
-        items.push(content(guid, 'transcript', 'application/json', 4_000 + (i % 500), start, fakeSha));
+        items.push({
+          ...content(guid, 'transcript', 'application/json', 4_000 + (i % 500), start, fakeSha),
+          account,
+        });
       const row = { ...fromInteraction(rec), content_count: items.length };
       insertInteraction ??= insertRow('interactions', row);
       insertInteraction.run(row);
-      for (const agent of new Set(agents)) insertAgent.run('default', agent, start, guid);
+      for (const agent of new Set(agents)) insertAgent.run(account, agent, start, guid);
       for (const item of items) {
         const c = { ...fromContent(item), start_ms: start, direction: rec.direction };
         insertContent ??= insertRow('contents', c);
