@@ -149,8 +149,13 @@ describe('ics import: ICS to ICS', () => {
     );
 
     // The target's storage is consistent: no orphan blob, no missing one (the killed upload's blob
-    // is covered by its upload intent, which the purge queue erases).
-    const verify = await runCli(['verify', '--json'], targetEnv);
+    // is covered by its upload intent, which the running server's purge job erases once its node
+    // registry shows the killed import dead: that happens on the job's next turn, so wait for it).
+    let verify = await runCli(['verify', '--json'], targetEnv);
+    for (let turn = 0; verify.code !== 0 && turn < 30; turn++) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      verify = await runCli(['verify', '--json'], targetEnv);
+    }
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
   });
 
