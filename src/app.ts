@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import type { ClientCredentialsGrant } from './auth/client-credentials.js';
 import type { Config } from './config.js';
 import { authenticate, checkVersion, type TokenVerifierLike } from './http/auth-hooks.js';
@@ -68,7 +73,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
     // One cheap line per request instead (http/request-log.ts).
-    disableRequestLogging: true,
+    // (Through a LogController: the top-level disableRequestLogging is deprecated, FSTDEP023.)
+    logController: new LogController({ disableRequestLogging: true }),
     // A caller's request id is kept when it is safe to echo; otherwise a fresh one is made.
     requestIdHeader: false,
     genReqId: (req) => {
