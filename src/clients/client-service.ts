@@ -52,8 +52,7 @@ export class ClientService {
   constructor(private readonly deps: { store: ClientStore; now?: () => number }) {}
 
   async list(ctx: RequestContext): Promise<ClientView[]> {
-    const all = await this.deps.store.listClients();
-    return all.filter((c) => c.account === ctx.actor.account).map(view);
+    return (await this.deps.store.listClients(ctx.actor.account)).map(view);
   }
 
   async create(ctx: RequestContext, input: NewClientInput): Promise<CreatedClient> {

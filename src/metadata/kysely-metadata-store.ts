@@ -238,11 +238,11 @@ export class KyselyMetadataStore implements MetadataStore {
     });
   }
 
-  listClients(): Promise<ApiClient[]> {
+  listClients(account?: string): Promise<ApiClient[]> {
     return atSeam(async () => {
-      const rows = await this.#db
-        .selectFrom('clients')
-        .selectAll()
+      let q = this.#db.selectFrom('clients').selectAll();
+      if (account !== undefined) q = q.where('account', '=', account);
+      const rows = await q
         .orderBy('created_ms')
         .orderBy('client_id')
         .execute();

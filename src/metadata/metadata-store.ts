@@ -137,7 +137,8 @@ export interface MetadataStore extends MetadataReader {
   createClient(client: ApiClient): Promise<void>;
   /** The client (revoked or not), or undefined. */
   getClient(clientId: string): Promise<ApiClient | undefined>;
-  listClients(): Promise<ApiClient[]>;
+  /** Every client, or one account's; oldest first. */
+  listClients(account?: string): Promise<ApiClient[]>;
   /**
    * Swaps the client's stored secret hash for `to` if it is still `from` (a hash upgraded on use);
    * false when the client is gone or its hash changed meanwhile.
