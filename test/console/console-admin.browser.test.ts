@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { compactVerify, createRemoteJWKSet } from 'jose';
+import { compactVerify, createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import {
   assertAccessible,
@@ -324,6 +324,33 @@ describe('console admin pages in Chromium', { skip: chromiumMissing, timeout: 24
       await delivery.getByText('delivered').waitFor();
       assert.match((await delivery.locator('td[data-label="Answer"]').textContent()) ?? '', /^204/);
       await assertAccessible(page, 'deliveries page');
+      assert.ok(await signedWith(received[0].signature, secret), 'the first event is signed with the first secret');
+
+      // Rotate the secret: shown once, different, and the next event is signed with it alone.
+      await page.getByRole('button', { name: 'Rotate secret' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Rotate' }).click();
+      const rotated = page.locator('.secret-once');
+      await rotated.getByRole('heading', { name: 'New signing secret' }).waitFor();
+      const secret2 = (await rotated.locator('dd code.secret').textContent()) ?? '';
+      assert.notEqual(secret2, secret);
+      await assertAccessible(page, 'rotated secret');
+      await rotated.getByRole('button', { name: /dismiss/ }).click();
+      const release = await fetch(
+        `${server.url}/interaction-content/interactions/${data.others[0]}/legal-hold`,
+        {
+          method: 'PUT',
+          headers: {
+            authorization: `Bearer ${admin}`,
+            'content-type': 'application/json',
+            accept: 'application/vnd.newvoicemedia.v3+json',
+          },
+          body: JSON.stringify({ reason: 'webhook test, again' }),
+        },
+      );
+      assert.equal(release.status, 200);
+      await until(async () => received.length > 1, 'the endpoint to receive the second event', 30_000);
+      assert.ok(await signedWith(received[1].signature, secret2), 'signed with the rotated secret');
+      assert.ok(!(await signedWith(received[1].signature, secret)), 'not with the old one');
 
       await page.getByRole('link', { name: '← Webhooks' }).click();
       await row.getByRole('button', { name: 'Disable Holds to the case system' }).click();
@@ -383,3 +410,15 @@ describe('console admin pages in Chromium', { skip: chromiumMissing, timeout: 24
     assert.deepEqual(problems, []);
   });
 });
+
+/** Whether a `Vonage-Signature: Bearer <JWT>` verifies with the base64 subscription secret (HS256). */
+async function signedWith(header: string | undefined, secret: string): Promise<boolean> {
+  const jwt = header?.replace(/^Bearer /, '');
+  if (!jwt) return false;
+  try {
+    await jwtVerify(jwt, Buffer.from(secret, 'base64'), { algorithms: ['HS256'] });
+    return true;
+  } catch {
+    return false;
+  }
+}

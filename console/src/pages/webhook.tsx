@@ -1,13 +1,19 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { type Delivery, type Subscription, V1 } from '../api/admin-types.ts';
+import { api } from '../api/client.ts';
+import { describeError } from '../api/errors.ts';
 import { Alert } from '../components/alert.tsx';
+import { Confirm } from '../components/confirm.tsx';
+import { SecretOnce } from '../components/secret-once.tsx';
 import { Time } from '../components/time.tsx';
 import { itemsOf, useApi } from '../lib/use-api.ts';
 import { href } from '../router.ts';
 import type { PageProps } from './registry.ts';
-import { HOOKS } from './webhooks.tsx';
+import { canChangeHooks, HOOKS } from './webhooks.tsx';
 
-// One subscription and its recent delivery attempts (refreshed every few seconds while open).
+// One subscription and its recent delivery attempts (refreshed every few seconds while open), and
+// the rotation of its signing secret (admin:write): the new secret is shown once, and every
+// delivery from then on, retries of earlier events included, is signed with it.
 
 const REFRESH_MS = 3000;
 
@@ -19,6 +25,27 @@ export default function WebhookPage({ params }: PageProps) {
     const timer = setInterval(() => deliveries.reload(), REFRESH_MS);
     return () => clearInterval(timer);
   }, [path]);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const [secret, setSecret] = useState<string>();
+  const rotate = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const { data } = await api<Subscription & { secret: string }>(`${path}/rotate-secret`, {
+        method: 'POST',
+        body: {},
+        accept: V1,
+      });
+      setSecret(data.secret);
+    } catch (err) {
+      setError(describeError(err, 'Rotating the signing secret'));
+    } finally {
+      setBusy(false);
+      setConfirming(false);
+    }
+  };
   const s = sub.data;
   const items = itemsOf<Delivery>(deliveries.data);
   return (
@@ -30,6 +57,15 @@ export default function WebhookPage({ params }: PageProps) {
         {s?.name ?? 'Subscription'}
       </h1>
       {sub.state === 'error' && <Alert kind="error">{sub.message}</Alert>}
+      {error && <Alert kind="error">{error}</Alert>}
+      {secret && (
+        <SecretOnce
+          title="New signing secret"
+          fields={[{ label: 'Signing secret', value: secret, secret: true }]}
+          note="Base64: decode it to get the HS256 key. The old secret no longer signs anything: update the endpoint before the next event."
+          onDismiss={() => setSecret(undefined)}
+        />
+      )}
       {s && (
         <dl class="meta">
           <div class="wide">
@@ -47,6 +83,27 @@ export default function WebhookPage({ params }: PageProps) {
             <dd>{s.enabled ? 'enabled' : 'disabled'}</dd>
           </div>
         </dl>
+      )}
+      {s && canChangeHooks() && (
+        <p class="actions">
+          <button type="button" onClick={() => setConfirming(true)} disabled={busy}>
+            Rotate secret
+          </button>
+        </p>
+      )}
+      {confirming && s && (
+        <Confirm
+          title="Rotate the signing secret?"
+          confirmLabel="Rotate"
+          busy={busy}
+          onCancel={() => setConfirming(false)}
+          onConfirm={() => void rotate()}
+        >
+          <p>
+            <strong>{s.name}</strong> gets a new secret, shown once. From now on every request to{' '}
+            <code>{s.url}</code> is signed with it, and the endpoint's check with the old one fails.
+          </p>
+        </Confirm>
       )}
       <h2>Deliveries</h2>
       {deliveries.state === 'error' && <Alert kind="error">{deliveries.message}</Alert>}
