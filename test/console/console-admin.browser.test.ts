@@ -324,7 +324,10 @@ describe('console admin pages in Chromium', { skip: chromiumMissing, timeout: 24
       await delivery.getByText('delivered').waitFor();
       assert.match((await delivery.locator('td[data-label="Answer"]').textContent()) ?? '', /^204/);
       await assertAccessible(page, 'deliveries page');
-      assert.ok(await signedWith(received[0].signature, secret), 'the first event is signed with the first secret');
+      assert.ok(
+        await signedWith(received[0].signature, secret),
+        'the first event is signed with the first secret',
+      );
 
       // Rotate the secret: shown once, different, and the next event is signed with it alone.
       await page.getByRole('button', { name: 'Rotate secret' }).click();
