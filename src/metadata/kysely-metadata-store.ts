@@ -242,10 +242,7 @@ export class KyselyMetadataStore implements MetadataStore {
     return atSeam(async () => {
       let q = this.#db.selectFrom('clients').selectAll();
       if (account !== undefined) q = q.where('account', '=', account);
-      const rows = await q
-        .orderBy('created_ms')
-        .orderBy('client_id')
-        .execute();
+      const rows = await q.orderBy('created_ms').orderBy('client_id').execute();
       return rows.map(toClient);
     });
   }
