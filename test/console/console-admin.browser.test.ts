@@ -107,6 +107,45 @@ describe('console admin pages in Chromium', { skip: chromiumMissing, timeout: 24
     assert.notEqual(typeof (await tokenFor(server.url, clientId, rotated)), 'string', 'revoked: no token');
   });
 
+  test("clients: restrict a client's content permissions; its token then reads only what is permitted", async () => {
+    const reader = await server.client('interaction-content:read');
+    await nav(page, 'Webhooks'); // away and back: the list is loaded again, with the new client
+    await nav(page, 'API clients');
+    const row = page.locator('table.clients tbody tr').filter({ hasText: reader.clientId });
+    await row.getByRole('button', { name: /^Permissions/ }).waitFor();
+    assert.equal(await row.getByText(/Restricted/).count(), 0, 'an unrestricted client shows none');
+    await row.getByRole('button', { name: /^Permissions/ }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('checkbox', { name: 'read: Call recording' }).check();
+    await dialog.getByRole('checkbox', { name: 'read: inbound' }).check();
+    await assertAccessible(page, 'permissions dialog');
+    await dialog.getByRole('button', { name: 'Save permissions' }).click();
+    await page.getByText(/Permissions of .* saved/).waitFor();
+    await row.getByText(/Restricted/).waitFor();
+    assert.match((await row.textContent()) ?? '', /Restricted — read: Call recording; inbound/);
+
+    const token = await tokenFor(server.url, reader.clientId, reader.clientSecret);
+    assert.equal(typeof token, 'string');
+    const get = (guid: string) =>
+      fetch(`${server.url}/interaction-content/interactions/${guid}`, {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/vnd.newvoicemedia.v3+json' },
+      });
+    const call = await get(data.call);
+    assert.equal(call.status, 200);
+    const body = (await call.json()) as { content: { type: string }[] };
+    assert.deepEqual([...new Set(body.content.map((c) => c.type))], ['callRecording']);
+    assert.equal((await get(data.chat)).status, 404, 'a chat has no call recording: nothing permitted');
+
+    // Opened again, the dialog shows what is stored; clearing every box lifts the restriction.
+    await row.getByRole('button', { name: /^Permissions/ }).click();
+    assert.equal(await dialog.getByRole('checkbox', { name: 'read: Call recording' }).isChecked(), true);
+    await dialog.getByRole('checkbox', { name: 'read: Call recording' }).uncheck();
+    await dialog.getByRole('checkbox', { name: 'read: inbound' }).uncheck();
+    await dialog.getByRole('button', { name: 'Save permissions' }).click();
+    await page.getByText(/Permissions of .* saved/).waitFor();
+    await row.getByText(/Restricted/).waitFor({ state: 'detached' });
+  });
+
   test('clients: a sign-in cannot grant scopes it lacks', async () => {
     const limited = await newPage();
     try {

@@ -10,16 +10,18 @@ import { MissingApi } from '../components/missing-api.tsx';
 import { SecretOnce } from '../components/secret-once.tsx';
 import { Time } from '../components/time.tsx';
 import { useSession } from '../context.ts';
+import { TYPE_LABELS, typeLabel } from '../lib/content-kinds.ts';
 import { itemsOf, useApi } from '../lib/use-api.ts';
 import type { PageProps } from './registry.ts';
 
-// The account's API clients (admin scope): list, create with scopes, revoke, rotate. A new or
+// The account's API clients (admin scope): list, create with scopes, revoke, rotate, and restrict
+// what each may read and delete (content types and directions, as VCC's user permissions). A new or
 // rotated secret is shown once and never kept. The server refuses scopes the caller lacks; the form
 // offers only the scopes this sign-in holds.
 
 const PATH = `${API}/clients`;
 
-type Pending = { kind: 'revoke' | 'rotate'; client: ApiClient };
+type Pending = { kind: 'revoke' | 'rotate' | 'permissions'; client: ApiClient };
 
 export default function ClientsPage(_: PageProps) {
   const session = useSession();
@@ -77,6 +79,16 @@ export default function ClientsPage(_: PageProps) {
       });
       list.reload();
     }, 'Rotating the secret');
+
+  const setPermissions = (c: ApiClient, permissions: PermissionsBody) =>
+    act(async () => {
+      await api(`${PATH}/${encodeURIComponent(c.clientId)}/permissions`, {
+        method: 'PUT',
+        body: permissions,
+      });
+      setNotice(`Permissions of ${c.name ?? c.clientId} saved: its tokens follow within seconds.`);
+      list.reload();
+    }, 'Saving the permissions');
 
   const clients = itemsOf<ApiClient>(list.data);
   return (
@@ -138,7 +150,7 @@ export default function ClientsPage(_: PageProps) {
                             <li key={s}>{s}</li>
                           ))}
                         </ul>
-                        {c.permissions && <Permissions value={c.permissions} />}
+                        <Permissions value={c.permissions} />
                       </td>
                       <td data-label="Created">
                         <Time iso={c.createdAt} />
@@ -167,6 +179,14 @@ export default function ClientsPage(_: PageProps) {
                               aria-label={`Rotate the secret of ${c.name ?? c.clientId}`}
                             >
                               Rotate…
+                            </button>
+                            <button
+                              type="button"
+                              disabled={busy}
+                              onClick={() => setPending({ kind: 'permissions', client: c })}
+                              aria-label={`Permissions of ${c.name ?? c.clientId}`}
+                            >
+                              Permissions…
                             </button>
                             <button
                               type="button"
@@ -221,7 +241,107 @@ export default function ClientsPage(_: PageProps) {
           </p>
         </Confirm>
       )}
+      {pending?.kind === 'permissions' && (
+        <PermissionsEditor
+          client={pending.client}
+          busy={busy}
+          onCancel={() => setPending(undefined)}
+          onSave={(body) => void setPermissions(pending.client, body)}
+        />
+      )}
     </section>
+  );
+}
+
+type Side = 'read' | 'delete';
+type Access = { types: string[]; directions: string[] };
+/** The body of PUT …/permissions: a side or list left out is unrestricted. */
+type PermissionsBody = Partial<Record<Side, Partial<Access>>>;
+const DIRECTIONS = ['inbound', 'outbound'];
+
+function accessOf(value: ApiClient['permissions'], side: Side): Access {
+  const access = (value?.[side] ?? null) as { types?: string[] | null; directions?: string[] | null } | null;
+  return { types: access?.types ?? [], directions: access?.directions ?? [] };
+}
+
+/** The content-permissions dialog: per side, the types and directions allowed; none ticked = any. */
+function PermissionsEditor(props: {
+  client: ApiClient;
+  busy: boolean;
+  onCancel(): void;
+  onSave(body: PermissionsBody): void;
+}) {
+  const [state, setState] = useState<Record<Side, Access>>({
+    read: accessOf(props.client.permissions, 'read'),
+    delete: accessOf(props.client.permissions, 'delete'),
+  });
+  const toggle = (side: Side, list: keyof Access, value: string) => {
+    const current = state[side][list];
+    const next = current.includes(value) ? current.filter((v) => v !== value) : [...current, value];
+    setState({ ...state, [side]: { ...state[side], [list]: next } });
+  };
+  const body: PermissionsBody = {};
+  for (const side of ['read', 'delete'] as const) {
+    const { types, directions } = state[side];
+    if (types.length > 0 || directions.length > 0)
+      body[side] = { ...(types.length > 0 && { types }), ...(directions.length > 0 && { directions }) };
+  }
+  return (
+    <Confirm
+      title={`Permissions of ${props.client.name ?? props.client.clientId}`}
+      confirmLabel="Save permissions"
+      busy={props.busy}
+      onCancel={props.onCancel}
+      onConfirm={() => props.onSave(body)}
+    >
+      <p class="muted small">
+        What this client may read and delete, on top of its scopes. Nothing ticked in a group means no
+        restriction there. A client may not be given more than your own sign-in may do.
+      </p>
+      {(['read', 'delete'] as const).map((side) => (
+        <div key={side} class="permissions-side">
+          <h3>{side === 'read' ? 'Read (search, get, download)' : 'Delete'}</h3>
+          <fieldset class="checks">
+            <legend>
+              Content types {side}able{' '}
+              <span class="muted small">
+                ({state[side].types.length ? state[side].types.map(typeLabel).join(', ') : 'every type'})
+              </span>
+            </legend>
+            {Object.keys(TYPE_LABELS).map((t) => (
+              <label key={t} class="check">
+                <input
+                  type="checkbox"
+                  checked={state[side].types.includes(t)}
+                  onChange={() => toggle(side, 'types', t)}
+                  aria-label={`${side}: ${typeLabel(t)}`}
+                />
+                <span>{typeLabel(t)}</span>
+              </label>
+            ))}
+          </fieldset>
+          <fieldset class="checks">
+            <legend>
+              Directions{' '}
+              <span class="muted small">
+                ({state[side].directions.length ? state[side].directions.join(', ') : 'both'})
+              </span>
+            </legend>
+            {DIRECTIONS.map((d) => (
+              <label key={d} class="check">
+                <input
+                  type="checkbox"
+                  checked={state[side].directions.includes(d)}
+                  onChange={() => toggle(side, 'directions', d)}
+                  aria-label={`${side}: ${d}`}
+                />
+                <span>{d}</span>
+              </label>
+            ))}
+          </fieldset>
+        </div>
+      ))}
+    </Confirm>
   );
 }
 
@@ -287,18 +407,18 @@ function CreateForm(props: {
   );
 }
 
-/** Per-client content permissions (read/delete restricted by type and direction), as the server states them. */
-function Permissions({ value }: { value: Record<string, unknown> }) {
-  const parts = Object.entries(value)
-    .filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? describe(v as Record<string, unknown>) : String(v)}`);
+/**
+ * A client's content restrictions in one line (`read: Call recording; inbound · delete: …`), or
+ * nothing when it has none. The server states both sides with null for "any".
+ */
+function Permissions({ value }: { value: ApiClient['permissions'] }) {
+  const parts = (['read', 'delete'] as const).flatMap((side) => {
+    const { types, directions } = accessOf(value, side);
+    if (types.length === 0 && directions.length === 0) return [];
+    const what = [types.length ? types.map(typeLabel).join(', ') : 'every type'];
+    if (directions.length) what.push(directions.join(', '));
+    return [`${side}: ${what.join('; ')}`];
+  });
   if (parts.length === 0) return null;
-  return <p class="muted small">Restricted — {parts.join('; ')}</p>;
-}
-
-function describe(v: Record<string, unknown>): string {
-  return Object.entries(v)
-    .filter(([, x]) => x !== null && x !== undefined)
-    .map(([k, x]) => `${k} ${Array.isArray(x) ? x.join(', ') : String(x)}`)
-    .join(', ');
+  return <p class="muted small">Restricted — {parts.join(' · ')}</p>;
 }
