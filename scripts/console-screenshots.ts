@@ -126,7 +126,9 @@ try {
   await page.locator('table.sample tbody tr').first().waitFor();
   await page.evaluate('window.scrollTo(0, 0)');
   await shot(page, 'retention');
-  await page.locator('#preview-title').scrollIntoViewIfNeeded();
+  // Scrolled so the preview's heading is at the top (scrollIntoViewIfNeeded left it where it was:
+  // in view already, at the bottom, so both shots were the same).
+  await page.evaluate("document.getElementById('preview-title').scrollIntoView({ block: 'start' })");
   await shot(page, 'retention-preview');
 
   await page.goto(`${server.url}/console/#/interactions/${data.call}`);
