@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
+import { Type } from 'typebox';
 import type { ClientCredentialsGrant } from './auth/client-credentials.js';
 import type { Config } from './config.js';
 import { authenticate, checkVersion, type TokenVerifierLike } from './http/auth-hooks.js';
@@ -18,6 +19,7 @@ import {
   installErrorHandling,
 } from './http/error-handler.js';
 import { installInFlight } from './http/in-flight.js';
+import { swaggerOptions } from './http/openapi.js';
 import { type RateLimitOptions, registerRateLimits } from './http/rate-limits.js';
 import { type Readiness, readinessRoute } from './http/readiness.js';
 import { installRequestLog } from './http/request-log.js';
@@ -31,7 +33,7 @@ import { interactionRoutes } from './http/routes/interactions.js';
 import { retentionRoutes } from './http/routes/retention.js';
 import { tokenRoutes } from './http/routes/token.js';
 import { WEBHOOKS_BASE, webhookRoutes } from './http/routes/webhooks.js';
-import { ContentItem, ErrorBody, Interaction, LegalHoldBody } from './http/schemas.js';
+import { ContentItem, ErrorBody, errorRef, Interaction, LegalHoldBody } from './http/schemas.js';
 import type { AppServices } from './http/services.js';
 import { installBodyTimeout, serverTimeouts } from './http/timeouts.js';
 import { strictBodyValidators } from './http/validation.js';
@@ -93,6 +95,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // the instance is typed as the HTTP one. main.ts swaps certificates with setSecureContext.
     ...(deps.tls && { https: { cert: deps.tls.cert, key: deps.tls.key } }),
   } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>();
+  // First: the plugin sees the routes registered after it (GET /metrics among them).
+  await app.register(swagger, swaggerOptions({ metricsToken: deps.metrics?.token !== undefined }));
   if (deps.metrics) installMetrics(app, deps.metrics);
   installInFlight(app, deps.timeouts?.requestMs);
   installRequestLog(app);
@@ -129,25 +133,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
 
   for (const schema of [ErrorBody, ContentItem, LegalHoldBody, Interaction]) app.addSchema(schema);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'ICS — Interaction Content API',
-        version: '3',
-        description:
-          'VCC-compatible Interaction Content API with ingestion, legal holds and an audit ledger.',
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-        },
-      },
-      security: [{ bearer: [] }],
-    },
-    exposeHeadRoutes: true,
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
 
   // After the auth hook (so buckets are per client) and before the routes (the plugin watches onRoute).
   const tokenLimits = deps.rateLimits ? await registerRateLimits(app, deps.rateLimits) : undefined;
@@ -170,7 +155,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   if (deps.console) await app.register(consoleRoutes(deps.console));
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        operationId: 'health',
+        summary: 'Liveness: the process is up (it checks no dependency; /readyz does)',
+        tags: ['operations'],
+        security: [],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }), 429: errorRef },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
   readinessRoute(app, deps.ready);
   return app;
 }

@@ -1,4 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { errorRef } from './schemas.js';
+
+const Checks = Type.Record(
+  Type.String(),
+  Type.Union([Type.Literal('ok'), Type.Literal('failed'), Type.Literal('timeout')]),
+  {
+    description: 'Each dependency (database, storage) and how it answered',
+  },
+);
 
 /** Each dependency's state: `ok`, `failed` (it answered with an error) or `timeout`. */
 export interface Readiness {
@@ -44,6 +54,20 @@ export function readinessRoute(app: FastifyInstance, ready: () => Promise<Readin
         operationId: 'readiness',
         tags: ['operations'],
         security: [],
+        response: {
+          200: Type.Object({ status: Type.Literal('ready'), checks: Checks }),
+          429: errorRef,
+          503: Type.Object(
+            {
+              status: Type.Literal('unavailable'),
+              code: Type.Literal('not_ready'),
+              message: Type.String(),
+              failed: Type.Array(Type.String(), { description: 'The dependencies that did not answer' }),
+              checks: Checks,
+            },
+            { description: 'A dependency did not answer' },
+          ),
+        },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Type } from 'typebox';
+import { errorRef } from '../http/schemas.js';
 import type { PurgeQueueStats } from './purge-queue-stats.js';
 
 // GET /metrics in the Prometheus text format (prom-client). Everything is counted at the HTTP seam,
@@ -155,6 +157,14 @@ export function installMetrics(app: FastifyInstance, opts: MetricsOptions): Regi
         operationId: 'metrics',
         tags: ['operations'],
         security: opts.token === undefined ? [] : [{ metricsToken: [] }],
+        response: {
+          200: {
+            description: 'The Prometheus text exposition format, version 0.0.4',
+            content: { 'text/plain': { schema: Type.String() } },
+          },
+          ...(opts.token !== undefined && { 401: errorRef }),
+          429: errorRef,
+        },
       },
     },
     async (request: FastifyRequest, reply: FastifyReply) => {

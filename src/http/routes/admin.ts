@@ -18,6 +18,7 @@ export const adminRoutes =
       {
         config: admin,
         schema: {
+          operationId: 'getLegalHold',
           summary: "The interaction's legal hold; 404 legal_hold_not_found when it has none [ext]",
           params: GuidParams,
           response: { 200: Type.Unsafe({ $ref: 'LegalHold#' }), ...errors },
@@ -31,6 +32,7 @@ export const adminRoutes =
       {
         config: admin,
         schema: {
+          operationId: 'placeLegalHold',
           summary: 'Place (or update) a legal hold: every deletion path refuses the interaction [ext]',
           params: GuidParams,
           body: HoldRequest,
@@ -46,6 +48,7 @@ export const adminRoutes =
       {
         config: admin,
         schema: {
+          operationId: 'releaseLegalHold',
           summary: 'Release a legal hold [ext]',
           params: GuidParams,
           response: { 204: Type.Unsafe({ description: 'Released' }), ...errors },
@@ -62,6 +65,7 @@ export const adminRoutes =
       {
         config: admin,
         schema: {
+          operationId: 'listAuditEntries',
           summary: "The account's hash-chained audit ledger, in ledger order [ext]",
           querystring: AuditQuery,
           response: {

@@ -36,6 +36,7 @@ export const contentRoutes =
     const download = {
       config: { scope: 'interaction-content:read' as const, streams: true },
       schema: {
+        operationId: 'getContent',
         summary: 'Download one content file; Range, If-None-Match and If-Range supported [VCC]',
         params: ContentParams,
         response: {
@@ -59,6 +60,7 @@ export const contentRoutes =
       {
         config: { scope: 'interaction-content:delete', versioned: true },
         schema: {
+          operationId: 'deleteContent',
           summary: 'Delete one content file (the call recording also deletes screen recordings) [VCC]',
           params: ContentParams,
           response: {
@@ -85,8 +87,17 @@ export const contentRoutes =
       upload.withTypeProvider().put(
         '/interactions/:guid/content/:contentKey',
         {
-          config: { scope: 'interaction-content:write', versioned: true, streams: true },
+          config: {
+            scope: 'interaction-content:write',
+            versioned: true,
+            streams: true,
+            rawBody: {
+              description: 'The file itself; its Content-Type is stored as the media type',
+              content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+            },
+          },
           schema: {
+            operationId: 'uploadContent',
             summary: 'Upload or replace one content file; the raw body is the file [ext]',
             params: ContentParams,
             querystring: UploadQuery,

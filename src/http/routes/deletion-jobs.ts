@@ -131,9 +131,11 @@ export const deletionJobRoutes =
           summary:
             'The erasure certificate of a finished job: a compact JWS (Ed25519), checkable offline against the JWKS [ext]',
           params: Id,
-          produces: ['application/jose'],
           response: {
-            200: Type.String({ description: 'Compact JWS (application/jose)' }),
+            200: {
+              description: 'Compact JWS (Ed25519)',
+              content: { 'application/jose': { schema: Type.String() } },
+            },
             ...errors,
             409: errorRef,
           },
@@ -154,6 +156,7 @@ export const deletionJobRoutes =
           security: [],
           response: {
             200: Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }),
+            429: errorRef,
           },
         },
       },

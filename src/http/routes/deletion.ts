@@ -14,6 +14,7 @@ export const deletionRoutes =
       {
         config: { scope: 'interaction-content:delete', versioned: true },
         schema: {
+          operationId: 'deleteInteraction',
           summary: 'Delete an interaction, all its content and its metadata [VCC]',
           params: GuidParams,
           response: { 200: Type.Object({}), ...errors, 404: errorRef, 409: errorRef },
@@ -30,6 +31,7 @@ export const deletionRoutes =
       {
         config: { scope: 'interaction-content:delete', versioned: true },
         schema: {
+          operationId: 'deleteInteractionsBatch',
           summary: 'Delete up to 1000 interactions; unknown GUIDs are not failures [VCC]',
           body: BatchBody,
           response: { 200: BatchResponse, ...errors, 429: errorRef },

@@ -26,6 +26,7 @@ export const interactionRoutes =
       {
         config: { scope: 'interaction-content:read', versioned: true },
         schema: {
+          operationId: 'searchInteractions',
           summary: 'Search interactions that have content [VCC]',
           querystring: SearchQuery,
           response: { 200: Type.Union([SearchV3, SearchV2]), ...errors },
@@ -64,6 +65,7 @@ export const interactionRoutes =
       {
         config: { scope: 'interaction-content:read', versioned: true },
         schema: {
+          operationId: 'getInteraction',
           summary: 'One interaction with its content list [VCC]',
           params: GuidParams,
           querystring: Type.Object({
@@ -86,6 +88,7 @@ export const interactionRoutes =
       {
         config: { scope: 'interaction-content:write', versioned: true },
         schema: {
+          operationId: 'createInteraction',
           summary: 'Create an interaction (metadata only) [ext]',
           body: CreateInteractionBody,
           response: { 201: Type.Unsafe({ $ref: 'Interaction#' }), ...errors, 409: errorRef },

@@ -34,7 +34,11 @@ export const tokenRoutes =
       {
         ...(limits && { config: limits.config, preHandler: limits.preHandler }),
         schema: {
+          operationId: 'issueToken',
           summary: 'Client-credentials token; client id and secret as form fields or HTTP Basic [VCC]',
+          description:
+            'The client authenticates with HTTP Basic (client id and secret) or with the client_id and client_secret form fields; no bearer token.',
+          security: [{ clientBasic: [] }, {}],
           consumes: ['application/x-www-form-urlencoded'],
           body: Type.Object({
             grant_type: Type.Optional(Type.String()),
