@@ -132,17 +132,26 @@ export class ContentService {
     if (input.expectedLength !== undefined && input.expectedLength > this.opts.maxUploadBytes) {
       throw payloadTooLarge(this.opts.maxUploadBytes);
     }
-    const existing = await this.deps.store.getInteraction(account, guid);
-    if (!existing) throw interactionNotFound(guid);
-
+    // The interaction is looked up while the intent commits (both before a byte of the body is
+    // read): on PostgreSQL they are two round trips on two connections, not one after the other.
+    // An absent interaction costs the intent's removal, and answers 404 as before.
     const blobKey = `${account}/${guid}/${uuidv7()}`;
-    const intent = await this.#reserve({
-      account,
-      blobKey,
-      notBefore: Date.now() + UPLOAD_INTENT_MS,
-      reason: 'upload-intent',
-      ownerNode: this.deps.node.id,
-    });
+    const [found, reserved] = await Promise.allSettled([
+      this.deps.store.getInteraction(account, guid),
+      this.#reserve({
+        account,
+        blobKey,
+        notBefore: Date.now() + UPLOAD_INTENT_MS,
+        reason: 'upload-intent',
+        ownerNode: this.deps.node.id,
+      }),
+    ]);
+    if (found.status === 'rejected' || !found.value) {
+      if (reserved.status === 'fulfilled') await this.#abandon(reserved.value.id, blobKey);
+      throw found.status === 'rejected' ? found.reason : interactionNotFound(guid);
+    }
+    if (reserved.status === 'rejected') throw reserved.reason;
+    const intent = reserved.value;
     this.deps.faults.hit('upload.after-intent');
     const hasher = new HashingStream({
       maxBytes: this.opts.maxUploadBytes,
@@ -176,22 +185,27 @@ export class ContentService {
     let purge: PurgeEntry[] = [];
     try {
       const result = await this.deps.store.transaction(async (tx) => {
-        const { interaction, content } = await tx.lockInteractionWithContent(account, guid);
+        // The reservation must still be ours: if this node was taken for dead (it stalled past the
+        // node timeout), a purge worker may be erasing the blob, and the row must not commit. Its
+        // removal goes out behind the interaction's lock and listing (one round trip on
+        // PostgreSQL); a refusal below rolls it back with the transaction, and #abandon erases.
+        const [{ interaction, content }, taken] = await Promise.all([
+          tx.lockInteractionWithContent(account, guid),
+          tx.takeUploadIntent(intent),
+        ]);
         if (!interaction) throw interactionNotFound(guid);
         const old = content.find((c) => c.contentKey === contentKey);
         if (old && interaction.legalHold) throw heldConflict(ctx, guid, interaction.legalHold);
+        if (!taken)
+          throw unavailable('The upload took too long and its reservation was released; send it again');
         // HTTP dates have whole seconds: two versions within one second would share Last-Modified,
         // and a client's If-Range date could then splice bytes of both. The new one moves on to the
         // next second instead, so each version's date names it alone.
         if (old && Math.floor(old.lastModified / 1000) >= Math.floor(item.lastModified / 1000))
           item.lastModified = (Math.floor(old.lastModified / 1000) + 1) * 1000;
-        // The reservation must still be ours: if this node was taken for dead (it stalled past the
-        // node timeout), a purge worker may be erasing the blob, and the row must not commit. Both
-        // statements are issued together (one round trip on PostgreSQL): if the reservation is gone,
-        // the row written beside it is rolled back with the transaction.
-        const [taken, prev] = await Promise.all([tx.takeUploadIntent(intent), tx.putContent(item)]);
-        if (!taken)
-          throw unavailable('The upload took too long and its reservation was released; send it again');
+        // A new item under the lock is not waited for on PostgreSQL: it goes out with the outbox
+        // row and COMMIT.
+        const prev = await tx.putContent(item);
         await this.deps.events.record(tx, [
           {
             type: 'interaction-content.added.v1',

@@ -47,6 +47,13 @@ export class KyselyMetadataTx implements MetadataTx {
   readonly #pipe: PgPipeline | undefined;
   /** Interactions this transaction has row-locked (PostgreSQL) or read under the write lock (SQLite). */
   readonly #locked = new Map<string, InteractionRecord>();
+  /**
+   * PostgreSQL: the content of interactions this transaction row-locked and then listed. Exact until
+   * the transaction ends: every writer of an interaction's content locks the interaction first
+   * (MetadataTx), and this transaction's own writes keep it up to date. putContent of a new item and
+   * deleteContent answer from it, so their statements are sent without waiting (pg-pipeline.ts).
+   */
+  readonly #listed = new Map<string, ContentRecord[]>();
   /** Ledger heads this transaction holds: once upserted, the head row is locked until the end. */
   readonly #heads = new Map<string, { seq: number; hash: string }>();
   /** Whether rows were deleted: the store then scrubs their old images from SQLite's WAL. */
@@ -75,7 +82,17 @@ export class KyselyMetadataTx implements MetadataTx {
   }
 
   listContent(account: string, guid: string) {
-    return atSeam(() => listContent(this.#trx, account, guid));
+    return atSeam(async () => {
+      const key = lockKey(account, guid);
+      const held = this.#pipe !== undefined && this.#locked.has(key);
+      const content = await listContent(this.#trx, account, guid);
+      if (held)
+        this.#listed.set(
+          key,
+          content.map((c) => ({ ...c })),
+        );
+      return content;
+    });
   }
 
   insertInteraction(rec: Omit<InteractionRecord, 'contentCount' | 'legalHold'>): Promise<boolean> {
@@ -132,15 +149,45 @@ export class KyselyMetadataTx implements MetadataTx {
         this.#pipe.run(listContentQuery.compiled(this.#trx, account, guid)),
       ]);
       const interaction = locked.rows.map(toInteraction)[0];
-      if (interaction) this.#locked.set(lockKey(account, guid), interaction);
-      return { interaction, content: interaction ? toContentList(listed.rows) : [] };
+      const content = interaction ? toContentList(listed.rows) : [];
+      if (interaction) {
+        this.#locked.set(lockKey(account, guid), interaction);
+        this.#listed.set(
+          lockKey(account, guid),
+          content.map((c) => ({ ...c })),
+        );
+      }
+      return { interaction, content };
     });
   }
 
   putContent(rec: ContentRecord): Promise<ContentRecord | undefined> {
     return atSeam(async () => {
       const row = fromContent(rec);
-      if (this.#pipe) return this.#putContentPg(row);
+      if (this.#pipe) {
+        const key = lockKey(rec.account, rec.guid);
+        const listed = this.#listed.get(key);
+        const owner = this.#locked.get(key);
+        if (listed && owner && !listed.some((c) => c.contentKey === rec.contentKey)) {
+          // A new item of an interaction this transaction locked and listed: nobody else can add it
+          // meanwhile, so the insert and the count go out without waiting (with the next statement
+          // waited for, or with COMMIT). Should the row exist after all, its key's unique violation
+          // fails the transaction at COMMIT and nothing commits.
+          this.#pipe.send(
+            this.#trx
+              .insertInto('contents')
+              .values({ ...row, start_ms: owner.start, direction: owner.direction })
+              .compile(),
+          );
+          await this.#addToCount(rec.account, rec.guid, 1);
+          listed.push({ ...rec });
+          return undefined;
+        }
+        const prev = await this.#putContentPg(row);
+        if (listed)
+          this.#listed.set(key, [...listed.filter((c) => c.contentKey !== rec.contentKey), { ...rec }]);
+        return prev;
+      }
       const old = await this.#trx
         .selectFrom('contents')
         .selectAll()
@@ -235,6 +282,35 @@ export class KyselyMetadataTx implements MetadataTx {
   deleteContent(account: string, guid: string, contentKeys: readonly string[]): Promise<ContentRecord[]> {
     return atSeam(async () => {
       if (contentKeys.length === 0) return [];
+      const key = lockKey(account, guid);
+      const listed = this.#pipe ? this.#listed.get(key) : undefined;
+      if (this.#pipe && listed) {
+        // The interaction is locked and its content listed in this transaction: the rows to delete
+        // are known, and the DELETE goes out without waiting (with the next statement waited for,
+        // or with COMMIT).
+        const keys = new Set(contentKeys);
+        const gone = listed.filter((c) => keys.has(c.contentKey));
+        this.#listed.set(
+          key,
+          listed.filter((c) => !keys.has(c.contentKey)),
+        );
+        if (gone.length === 0) return [];
+        this.#pipe.send(
+          this.#trx
+            .deleteFrom('contents')
+            .where('account', '=', account)
+            .where('guid', '=', guid)
+            .where(
+              'content_key',
+              'in',
+              gone.map((c) => c.contentKey),
+            )
+            .compile(),
+        );
+        if (gone.some((c) => carriesPersonalData(fromContent(c)))) this.erased = true;
+        await this.#addToCount(account, guid, -gone.length);
+        return gone.sort(compareContent);
+      }
       const rows = await this.#rows(
         this.#trx
           .deleteFrom('contents')
@@ -260,6 +336,7 @@ export class KyselyMetadataTx implements MetadataTx {
         this.#locked.get(lockKey(account, guid)) ?? (await getInteraction(this.#trx, account, guid));
       if (!rec) return [];
       this.#locked.delete(lockKey(account, guid));
+      this.#listed.delete(lockKey(account, guid));
       this.erased = true;
       const contents = this.#trx
         .deleteFrom('contents')

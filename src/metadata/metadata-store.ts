@@ -45,6 +45,12 @@ export interface MetadataTx extends MetadataReader {
   /**
    * Inserts or replaces the item under (account, guid, contentKey) and keeps contentCount right.
    * Returns the replaced item, if any. The interaction must exist.
+   *
+   * Writers of an interaction's content lock the interaction first (lockInteraction or
+   * lockInteractionWithContent). After lockInteractionWithContent (or lockInteraction, then
+   * listContent) in the same transaction, putContent of a new item and deleteContent answer from
+   * that listing, and on PostgreSQL their statements are sent without waiting: a failure of theirs
+   * fails the transaction's commit, and nothing commits.
    */
   putContent(rec: ContentRecord): Promise<ContentRecord | undefined>;
   /** Deletes these items (absent keys are ignored) and keeps contentCount right. Returns those deleted. */

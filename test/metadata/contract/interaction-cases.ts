@@ -70,6 +70,41 @@ export function interactionCases(store: () => MetadataStore): void {
       assert.deepEqual(await store().listContent(newAccount(), rec.guid), []);
     });
 
+    test('after lockInteractionWithContent, puts and deletes in the same transaction answer as the rows are', async () => {
+      // On PostgreSQL these writes are answered from the listing taken under the lock and sent
+      // without waiting; what they return and what commits must be the same as when they are waited for.
+      const account = newAccount();
+      const rec = interaction(account);
+      await seed(store(), [{ rec, contents: 0 }]);
+      const first = content(rec, { lastModified: T0 + 10 });
+      await store().transaction((tx) => tx.putContent(first));
+      const transcript = content(rec, {
+        contentKey: 'transcript',
+        type: 'transcript',
+        lastModified: T0 + 20,
+        owningAgentId: 'agent-1',
+      });
+      const summary = content(rec, { contentKey: 'att-1', type: 'attachment', lastModified: T0 + 30 });
+      const second = content(rec, { length: 7, lastModified: T0 + 40 });
+      const out = await store().transaction(async (tx) => {
+        const { content: listed } = await tx.lockInteractionWithContent(account, rec.guid);
+        assert.deepEqual(listed, [first]);
+        const results = [
+          await tx.putContent(transcript),
+          await tx.putContent(summary),
+          await tx.putContent(second),
+        ];
+        const deleted = await tx.deleteContent(account, rec.guid, ['att-1', 'transcript', 'absent']);
+        const again = await tx.deleteContent(account, rec.guid, ['att-1']);
+        return { results, deleted, again };
+      });
+      assert.deepEqual(out.results, [undefined, undefined, first]);
+      assert.deepEqual(out.deleted, [transcript, summary]);
+      assert.deepEqual(out.again, []);
+      assert.deepEqual(await store().listContent(account, rec.guid), [second]);
+      assert.equal((await store().getInteraction(account, rec.guid))?.contentCount, 1);
+    });
+
     test('putContent rejects when the interaction does not exist', async () => {
       const account = newAccount();
       const rec = interaction(account);
