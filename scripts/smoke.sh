@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the real server the way the README does (npm start) on a fresh data directory and drives it
-# over HTTP: token -> seed -> search -> download with Range -> delete -> 404. Exits non-zero on any
-# unexpected answer.
+# over HTTP: token -> seed -> search -> download with Range -> delete -> 404; then a restart; then the
+# README itself: its Quick start and every API example block, run as written against another fresh
+# server. Exits non-zero on any unexpected answer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -92,4 +93,85 @@ grep -q "No API clients existed" "$LOG" && fail "second start created a bootstra
 [ "$BEFORE" = "$(cat "$DATA/bootstrap-client.json")" ] || fail "second start changed bootstrap-client.json"
 stop_server
 curl -fs "$BASE/healthz" >/dev/null 2>&1 && fail "the server did not stop"
+
+# --- The README as written ------------------------------------------------------------------------
+# The Quick start's first block is what CI (.ci/run: npm ci, npm test) and this script (npm start) do;
+# it must say exactly that. The blocks marked "<!-- smoke: run -->" run in order as one script on a
+# fresh data directory, the way a new user pastes them: only the address and the data directory are
+# this run's. Every request must answer below 400, except the few listed in EXPECTED below.
+readme_block() { # $1: marker word; the ```sh blocks right after a "<!-- smoke: $1 ... -->" line
+  awk -v m="<!-- smoke: $1" 'index($0, m) == 1 { want = 1; next }
+    want && /^```sh$/ { inside = 1; want = 0; next }
+    inside && /^```$/ { inside = 0; next }
+    inside { print } { want = want && /^$/ }' README.md
+}
+QUICKSTART=$(readme_block quickstart | sed -e 's/ *#.*//')
+[ "$QUICKSTART" = $'npm install && npm start\nnpm test' ] || fail "README Quick start changed: '$QUICKSTART'"
+
+README_DATA=$(mktemp -d)
+WORK="$README_DATA/work"
+mkdir "$WORK"
+LOG="$README_DATA/server.log"
+trap 'stop_server; [ -n "${S3:-}" ] && kill "$S3" 2>/dev/null; rm -rf "$DATA" "$README_DATA"' EXIT
+ICS_DATA_DIR="$README_DATA/data"
+export ICS_DATA_DIR
+# The export examples write to a local S3 server (s3rver, a dev dependency) with its bucket.
+node -e "
+  const S3rver = require('s3rver');
+  new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: process.argv[1],
+    configureBuckets: [{ name: 'acme-export' }] }).run().then(({ port }) => console.log(port));
+" "$README_DATA/s3" >"$README_DATA/s3.port" 2>"$README_DATA/s3.log" &
+S3=$!
+for _ in $(seq 1 100); do [ -s "$README_DATA/s3.port" ] && break; sleep 0.1; done
+[ -s "$README_DATA/s3.port" ] || fail "s3rver did not start: $(cat "$README_DATA/s3.log")"
+S3_CREDENTIALS="\"accessKeyId\":\"S3RVER\",\"secretAccessKey\":\"S3RVER\",\"endpoint\":\"http://127.0.0.1:$(cat "$README_DATA/s3.port")\",\"forcePathStyle\":true"
+
+readme_block run | sed -e "s#http://127.0.0.1:8080#$BASE#g" -e "s#\./data/#$ICS_DATA_DIR/#g" \
+  -e "s#\"accessKeyId\":\"AKIA…\",\"secretAccessKey\":\"…\"#$S3_CREDENTIALS#" >"$WORK/readme.sh"
+grep -q '"endpoint":"http://127.0.0.1' "$WORK/readme.sh" || fail "README: the export example's credentials changed"
+[ "$(grep -c 'curl ' "$WORK/readme.sh")" -ge 30 ] || fail "README: too few API examples found between the markers"
+
+start_server
+for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fs "$BASE/healthz" >/dev/null || fail "the README's server did not start"
+
+# "<method> <url pattern> <status>": answers the README itself says to expect.
+EXPECTED='DELETE /interaction-content/deletion-jobs/[^/]+$ 409'
+STATUSES="$WORK/statuses"
+# curl as the README calls it, recording each answer's status (the last one, after any 100 Continue).
+curl() {
+  local headers status method=GET url arg prev=
+  headers=$(mktemp -p "$WORK")
+  command curl -D "$headers" "$@" || return
+  for arg in "$@"; do
+    case "$prev" in -X) method=$arg ;; esac
+    case "$arg" in http*) url=$arg ;; esac
+    case "$arg" in -d | --data-binary) [ "$method" = GET ] && method=POST ;; esac
+    prev=$arg
+  done
+  status=$(awk '/^HTTP\// { s = $2 } END { print s }' "$headers")
+  echo "$status $method ${url#"$BASE"}" >>"$STATUSES"
+}
+# npx resolves `ics` from the project (never from the registry); the examples' files go to $WORK.
+ROOT=$PWD
+npx() { (cd "$ROOT" && command npx "$@"); }
+export -f curl npx
+export BASE WORK STATUSES ROOT
+(cd "$WORK" && timeout 300 bash -euo pipefail readme.sh >"$WORK/readme.out" 2>&1) || {
+  tail -n 20 "$WORK/readme.out" >&2
+  fail "the README examples stopped (output above)"
+}
+while read -r status method path; do
+  [ "$status" -lt 400 ] && continue
+  ok=
+  while read -r m pattern s; do
+    [ "$method" = "$m" ] && [ "$status" = "$s" ] && [[ "${path%%\?*}" =~ $pattern ]] && ok=1
+  done <<<"$EXPECTED"
+  [ -n "$ok" ] || fail "README: $method $path answered $status"
+done <"$STATUSES"
+echo "smoke: README Quick start and API examples ok ($(wc -l <"$STATUSES") requests)"
+stop_server
+kill "$S3" 2>/dev/null || true
+wait "$S3" 2>/dev/null || true
+S3=
 echo "smoke: passed"
