@@ -297,10 +297,14 @@ function feed(source: Readable, sink: HashingStream): Promise<void> {
     };
     // A stream's own error passes through as it is (the HTTP layer tells a client that went away
     // from a failure); a stream that closes before its end is an aborted upload.
+    const aborted = () => badRequest('The upload was aborted before its body ended', 'upload_aborted');
+    // A body that failed or closed before the upload got to it (while its intent was committed)
+    // emits nothing more: its state says what happened.
+    if (source.errored) return fail(source.errored);
+    if (source.destroyed && !source.readableEnded) return fail(aborted());
     source.once('error', fail);
     source.once('close', () => {
-      if (!source.readableEnded)
-        fail(badRequest('The upload was aborted before its body ended', 'upload_aborted'));
+      if (!source.readableEnded) fail(aborted());
     });
     sink.once('error', reject);
     sink.once('finish', resolve);

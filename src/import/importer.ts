@@ -6,6 +6,7 @@ import type { RequestContext } from '../core/context.js';
 import { isAppError, StoreUnavailableError } from '../core/errors.js';
 import type { InteractionService } from '../core/interaction-service.js';
 import type { ContentRecord, InteractionWithContent } from '../core/types.js';
+import { DownloadSlots } from './download-slots.js';
 import {
   emptySummary,
   type ImportEvent,
@@ -14,7 +15,7 @@ import {
   MAX_LISTED_FAILURES,
 } from './import-events.js';
 import { type RetryContext, retrying } from './retry.js';
-import type { ContentSource } from './source-client.js';
+import type { ContentSource, SourceDownload } from './source-client.js';
 import { SourceError } from './source-error.js';
 import {
   isInvalid,
@@ -31,7 +32,7 @@ export interface ImportOptions {
   end: number;
   /** The source's longest search window (VCC: 7 days). */
   sliceMs: number;
-  /** Interactions copied at once. */
+  /** Downloads in flight at once (twice as many interactions are worked on, see Importer). */
   concurrency: number;
 }
 
@@ -55,10 +56,14 @@ export function timeSlices(start: number, end: number, sliceMs: number): { start
  * keys, and skips what is already there, so running it again resumes where it stopped.
  *
  * It walks the window twice: first counting (searches only), so progress has totals; then copying,
- * `concurrency` interactions at a time, the files of one interaction one after another.
+ * the files of one interaction one after another, with `concurrency` downloads in flight. A download
+ * gives its slot back once its body has arrived, while its file is fsynced and its row committed, so
+ * twice as many interactions are worked on as there are slots: one waits for the disk while another
+ * downloads.
  */
 export class Importer {
   readonly #summary = emptySummary();
+  readonly #slots: DownloadSlots;
 
   constructor(
     private readonly deps: {
@@ -72,14 +77,16 @@ export class Importer {
     },
     private readonly opts: ImportOptions,
     private readonly hooks: ImportHooks = {},
-  ) {}
+  ) {
+    this.#slots = new DownloadSlots(opts.concurrency);
+  }
 
   async run(signal?: AbortSignal): Promise<ImportSummary> {
     const t0 = Date.now();
     const stop = new AbortController();
     const halt = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
     // Every request and backoff in flight listens to it: a few per worker.
-    setMaxListeners(8 * this.opts.concurrency + 16, halt);
+    setMaxListeners(16 * this.opts.concurrency + 16, halt);
     const s = this.#summary;
     const fatal = (err: unknown) => {
       if (signal?.aborted) return;
@@ -112,7 +119,7 @@ export class Importer {
           }
         }
       };
-      await Promise.all(Array.from({ length: this.opts.concurrency }, worker));
+      await Promise.all(Array.from({ length: 2 * this.opts.concurrency }, worker));
     } catch (err) {
       fatal(err);
     }
@@ -272,10 +279,20 @@ export class Importer {
 
   /** One attempt: download and upload in one stream. true when the target had no item under the key. */
   async #transfer(guid: string, item: SourceItem, signal: AbortSignal): Promise<boolean> {
-    const dl = await this.deps.source.download(guid, item.contentKey, {
-      signal,
-      onBytes: this.hooks.onBytes,
-    });
+    const release = await this.#slots.acquire(signal);
+    let dl: SourceDownload;
+    try {
+      dl = await this.deps.source.download(guid, item.contentKey, { signal, onBytes: this.hooks.onBytes });
+    } catch (err) {
+      release();
+      throw err;
+    }
+    // The body has arrived (or failed): the next download may start while this file is made durable.
+    dl.body.once('end', release);
+    dl.body.once('close', release);
+    // A connection that drops while the upload waits for its intent to commit fails the body before
+    // anyone reads it; the upload finds the error in the stream's state (content-service feed()).
+    dl.body.once('error', release);
     if (dl.contentLength !== undefined && dl.contentLength !== item.length) {
       dl.body.destroy();
       throw new SourceError({

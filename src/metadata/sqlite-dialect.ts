@@ -8,6 +8,7 @@ import {
   SqliteDriver,
   sql,
 } from 'kysely';
+import type { WalSync } from './wal-sync.js';
 
 // Several processes (the server and the `ics` CLI) and even several stores in one process share one
 // SQLite file. Two things make that work besides WAL:
@@ -54,22 +55,72 @@ export async function beginImmediate(run: (statement: string) => Promise<unknown
 }
 
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #walSync: WalSync | undefined;
+  /** The one connection, wrapped (with walSync) to notice statements that write. */
+  #connection: DatabaseConnection | undefined;
+  #wrote = false;
+
+  constructor(config: SqliteDialectConfig, walSync: WalSync | undefined) {
+    super(config);
+    this.#walSync = walSync;
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const inner = await super.acquireConnection();
+    if (!this.#walSync) return inner;
+    const connection: DatabaseConnection = this.#connection ?? {
+      executeQuery: async <R>(query: CompiledQuery) => {
+        const result = await inner.executeQuery<R>(query);
+        // Readers (SELECT, and pragmas that answer) report no affected rows; everything else may have
+        // written (a statement of a transaction, the COMMIT, an autocommit write, DDL).
+        if (result.numAffectedRows !== undefined) this.#wrote = true;
+        return result;
+      },
+      streamQuery: (query, chunkSize) => inner.streamQuery(query, chunkSize),
+    };
+    this.#connection = connection;
+    return connection;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await beginImmediate((statement) => connection.executeQuery(CompiledQuery.raw(statement)));
   }
+
+  /**
+   * With walSync, the connection is free for the next caller at once, and this caller waits for the
+   * fdatasync of what it wrote: a transaction (or write) resolves only once it is durable, and the
+   * commits made while one sync runs share the next one (group commit).
+   */
+  override async releaseConnection(): Promise<void> {
+    const wrote = this.#wrote;
+    this.#wrote = false;
+    await super.releaseConnection();
+    if (wrote && this.#walSync) await this.#walSync.sync();
+  }
+
+  override async destroy(): Promise<void> {
+    await this.#walSync?.close();
+    await super.destroy();
+  }
 }
 
-/** Kysely's SqliteDialect whose transactions begin with a non-blocking BEGIN IMMEDIATE. */
+/**
+ * Kysely's SqliteDialect whose transactions begin with a non-blocking BEGIN IMMEDIATE; with a
+ * WalSync (the connection then runs `synchronous = NORMAL`), writes are made durable off the event
+ * loop before they resolve.
+ */
 export class IcsSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
+  readonly #walSync: WalSync | undefined;
 
-  constructor(config: SqliteDialectConfig) {
+  constructor(config: SqliteDialectConfig, opts: { walSync?: WalSync } = {}) {
     super(config);
     this.#config = config;
+    this.#walSync = opts.walSync;
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return new ImmediateSqliteDriver(this.#config, this.#walSync);
   }
 }
 
