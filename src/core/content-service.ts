@@ -22,7 +22,12 @@ import type { Purger } from './purger.js';
 import type { ContentRecord, NewPurgeEntry, PurgeEntry } from './types.js';
 
 export interface UploadInput {
-  body: Readable;
+  /**
+   * The bytes; or a function that opens them, called once the upload's intent is committed (so an
+   * import's download holds its connection to the source only while bytes flow). What it throws,
+   * the upload throws, with nothing kept.
+   */
+  body: Readable | (() => Promise<Readable>);
   mediaType: string;
   /** From Content-Length, when the client sent one. */
   expectedLength?: number;
@@ -158,8 +163,9 @@ export class ContentService {
       expectedLength: input.expectedLength,
     });
     try {
+      const body = typeof input.body === 'function' ? await input.body() : input.body;
       const writing = this.deps.blobs.put(blobKey, hasher);
-      await Promise.all([feed(input.body, hasher), writing]);
+      await Promise.all([feed(body, hasher), writing]);
     } catch (err) {
       await this.#abandon(intent.id, blobKey);
       throw err;

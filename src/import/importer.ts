@@ -277,33 +277,40 @@ export class Importer {
     return found ?? 'gone';
   }
 
-  /** One attempt: download and upload in one stream. true when the target had no item under the key. */
+  /**
+   * One attempt: download and upload in one stream. true when the target had no item under the key.
+   * The download starts only once the upload's intent is committed (the upload opens the body), and
+   * holds a slot until its body has arrived: the fsyncs and the commit after it leave the slot free.
+   */
   async #transfer(guid: string, item: SourceItem, signal: AbortSignal): Promise<boolean> {
-    const release = await this.#slots.acquire(signal);
-    let dl: SourceDownload;
-    try {
-      dl = await this.deps.source.download(guid, item.contentKey, { signal, onBytes: this.hooks.onBytes });
-    } catch (err) {
-      release();
-      throw err;
-    }
-    // The body has arrived (or failed): the next download may start while this file is made durable.
-    dl.body.once('end', release);
-    dl.body.once('close', release);
-    // A connection that drops while the upload waits for its intent to commit fails the body before
-    // anyone reads it; the upload finds the error in the stream's state (content-service feed()).
-    dl.body.once('error', release);
-    if (dl.contentLength !== undefined && dl.contentLength !== item.length) {
-      dl.body.destroy();
-      throw new SourceError({
-        kind: 'length',
-        retryable: false,
-        message: `the download's Content-Length ${dl.contentLength} differs from the listed contentLength ${item.length}`,
-      });
-    }
+    let body: SourceDownload['body'] | undefined;
+    const open = async () => {
+      const release = await this.#slots.acquire(signal);
+      let dl: SourceDownload;
+      try {
+        dl = await this.deps.source.download(guid, item.contentKey, { signal, onBytes: this.hooks.onBytes });
+      } catch (err) {
+        release();
+        throw err;
+      }
+      body = dl.body;
+      dl.body.once('end', release);
+      dl.body.once('close', release);
+      // A dropped connection fails the body even if no one reads it yet; the upload finds the error
+      // in the stream's state (content-service feed()).
+      dl.body.once('error', release);
+      if (dl.contentLength !== undefined && dl.contentLength !== item.length) {
+        throw new SourceError({
+          kind: 'length',
+          retryable: false,
+          message: `the download's Content-Length ${dl.contentLength} differs from the listed contentLength ${item.length}`,
+        });
+      }
+      return dl.body as unknown as Readable;
+    };
     try {
       const { created } = await this.deps.content.upload(this.opts.ctx, guid, item.contentKey, {
-        body: dl.body as unknown as Readable,
+        body: open,
         mediaType: item.mediaType,
         expectedLength: item.length,
         type: item.type,
@@ -314,7 +321,7 @@ export class Importer {
       });
       return created;
     } catch (err) {
-      dl.body.destroy();
+      body?.destroy();
       // The bytes that arrived did not add up to the listed length: the source's fault, worth a retry.
       if (isAppError(err) && err.code === 'truncated_body')
         throw new SourceError({
