@@ -145,11 +145,17 @@ export interface RetentionConfig {
   batchSize: number;
   /** Interactions deleted per transaction (each ends in a checkpoint of the sweep). */
   txSize: number;
+  /** After each transaction the sweep rests this percentage of the time it took (jobs/pace.ts). */
+  restPercent: number;
 }
 
 export interface DeletionJobsConfig {
-  /** Interactions deleted per transaction (each batch commits with its items and checkpoint). */
+  /** Interactions deleted per transaction at most (each batch commits with its items and checkpoint). */
   batchSize: number;
+  /** A transaction takes no further interaction after this many ms (it holds SQLite's one connection). */
+  txBudgetMs: number;
+  /** After each transaction the job rests this percentage of the time it took (jobs/pace.ts). */
+  restPercent: number;
   /** How long a job with interactions under legal hold waits before it looks again; a release wakes it sooner. */
   recheckMs: number;
 }
@@ -254,9 +260,12 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     sweepIntervalMs: int('ICS_RETENTION_SWEEP_SECONDS', 3600, 1, 86400 * 7) * 1000,
     batchSize: int('ICS_RETENTION_BATCH_SIZE', 500, 1, 10_000),
     txSize: int('ICS_RETENTION_TX_SIZE', 8, 1, 1000),
+    restPercent: int('ICS_RETENTION_REST_PERCENT', 100, 0, 10_000),
   };
   const deletionJobs: DeletionJobsConfig = {
     batchSize: int('ICS_DELETION_JOB_BATCH_SIZE', 20, 1, 1000),
+    txBudgetMs: int('ICS_DELETION_JOB_TX_MS', 5, 1, 60_000),
+    restPercent: int('ICS_DELETION_JOB_REST_PERCENT', 100, 0, 10_000),
     recheckMs: int('ICS_DELETION_JOB_RECHECK_SECONDS', 3600, 1, 86400 * 7) * 1000,
   };
   const denyCidrs = parseCidrs(env.ICS_WEBHOOK_DENY_CIDRS);

@@ -172,6 +172,9 @@ export async function createDeps(
         { store, items: deletionJobItems, deletion, events, faults, log },
         {
           batchSize: config.deletionJobs.batchSize,
+          txBudgetMs: config.deletionJobs.txBudgetMs,
+          restPercent: config.deletionJobs.restPercent,
+          eraseRetryMs: [100, 500, 2000],
           matchPageSize: 500,
           recheckMs: config.deletionJobs.recheckMs,
         },
@@ -185,6 +188,7 @@ export async function createDeps(
           intervalMs: config.retention.sweepIntervalMs,
           batchSize: config.retention.batchSize,
           txSize: config.retention.txSize,
+          restPercent: config.retention.restPercent,
         },
       ),
     );

@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestContext } from '../core/context.js';
 import type { DeletionService } from '../core/deletion-service.js';
 import type { EventRecorder } from '../core/events.js';
 import type { Faults } from '../core/faults.js';
 import type { PurgeEntry } from '../core/types.js';
 import type { NodeLogger } from '../jobs/node-registry.js';
+import { pacer } from '../jobs/pace.js';
 import type { JobContext, JobHandler } from '../jobs/runner.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { DeletionJobStore } from './deletion-job-store.js';
@@ -26,8 +28,17 @@ export interface DeletionJobDeps {
 }
 
 export interface DeletionJobOptions {
-  /** Interactions deleted per transaction (each batch commits with its items and checkpoint). */
+  /** Interactions deleted per transaction at most (each batch commits with its items and checkpoint). */
   batchSize: number;
+  /**
+   * A transaction takes no further interaction once it has run this long (it always takes one), so
+   * that on SQLite, where it holds the store's one connection, a read waits at most about this long.
+   */
+  txBudgetMs: number;
+  /** After each transaction, rest this percentage of the time it took (jobs/pace.ts). */
+  restPercent: number;
+  /** Waits before each further attempt to erase an item's blobs; after the last, the item is failed. */
+  eraseRetryMs: readonly number[];
   /** Matches taken per page of a walk. */
   matchPageSize: number;
   /** How long a job with held interactions waits before it looks again (a release wakes it at once). */
@@ -42,7 +53,10 @@ type Ctx = JobContext<DeletionJobPayload, DeletionJobState>;
  *  - match: walks the indexes (types.ts walksOf) and records each interaction found as an item
  *    (`matched` for a dry run, else `pending`);
  *  - delete: deletes the pending items through DeletionService.deleteWithin, a batch per
- *    transaction, each item's outcome and receipts recorded with its deletion;
+ *    transaction (at most batchSize interactions and about txBudgetMs long, with a turn of the
+ *    event loop between transactions), each item's outcome and receipts recorded with its
+ *    deletion; after the commit the batch's blobs are erased (while the next batch deletes), and an
+ *    item whose blobs storage will not erase ends `failed` with the reason;
  *  - held: when interactions were under a legal hold, the job waits and retries them (a hold's
  *    release wakes it), until none is held.
  * A worker that dies mid-batch leaves nothing of that batch committed; the next worker resumes
@@ -140,8 +154,22 @@ async function work(
   let state = from;
   let counts = start;
   const details = { job: ctx.job.id, reason: p.reason, ...(p.reference ? { reference: p.reference } : {}) };
-  for (;;) {
+  // The previous transaction's erasures run while the next transaction deletes (their rows and
+  // purge entries are committed, so a crash in between loses nothing: the purge queue erases them).
+  let erasing: Promise<ErasureFailure[]> = Promise.resolve([]);
+  const settle = async () => {
+    const failed = await erasing;
+    erasing = Promise.resolve([]);
+    if (failed.length > 0) ({ state, counts } = await recordFailures(deps, ctx, state, counts, failed));
+  };
+  // Requests get their turn between transactions (jobs/pace.ts): on SQLite a transaction holds
+  // the store's one connection, and a GET that arrives meanwhile waits for its commit.
+  const pace = pacer(opts.restPercent);
+  for (let first = true; ; first = false) {
     ctx.throwIfStopped();
+    if (!first) await pace.rest();
+    await deps.faults.pause('deletion-job.before-batch');
+    pace.start();
     const batch = await deps.items.listItems({
       account,
       jobId: ctx.job.id,
@@ -150,11 +178,17 @@ async function work(
       limit: opts.batchSize,
     });
     if (batch.length === 0) break;
-    const purge: PurgeEntry[] = [];
+    const erasures: Erasure[] = [];
+    let taken = 0;
     await deps.store.transaction(async (tx) => {
+      const began = performance.now();
       let next = counts;
-      purge.length = 0;
+      erasures.length = 0;
+      taken = 0;
       for (const item of batch) {
+        // Bounded in time as well as in size: the rest of the batch goes in the next transaction.
+        if (taken > 0 && performance.now() - began >= opts.txBudgetMs) break;
+        taken++;
         const now = Date.now();
         const result = await deps.deletion.deleteWithin(tx, rctx, {
           guid: item.guid,
@@ -180,7 +214,8 @@ async function work(
         // 'absent': it went meanwhile (another deletion); the job has nothing left to do for it.
         const entries =
           result.outcome === 'deleted' ? result.entries.map((e) => ({ seq: e.seq, hash: e.hash })) : [];
-        if (result.outcome === 'deleted') purge.push(...result.purge);
+        if (result.outcome === 'deleted' && result.purge.length > 0)
+          erasures.push({ guid: item.guid, entries, purge: result.purge });
         await deps.items.setItemIn(tx, {
           account,
           jobId: ctx.job.id,
@@ -196,30 +231,108 @@ async function work(
           held: outcome === 'held' ? next.held - 1 : next.held,
         };
       }
-      const nextState: DeletionJobState = { phase: state.phase, afterGuid: batch[batch.length - 1].guid };
+      const nextState: DeletionJobState = { phase: state.phase, afterGuid: batch[taken - 1].guid };
       await ctx.checkpointIn(tx, { state: nextState, progress: { ...next } });
+      // The rest is measured on the work: the commit's WAL scrub waits for the disk, off the loop.
+      pace.end();
       deps.faults.hit('deletion-job.before-commit');
       counts = next;
       state = nextState;
     });
     deps.faults.hit('deletion-job.after-commit');
+    await settle();
     // The rows are gone and recorded; erasing the bytes now (the purge queue finishes what fails).
-    await deps.deletion
-      .erase(purge)
-      .catch((err) =>
-        deps.log.warn(
-          { err, job: ctx.job.id },
-          'deletion job: storage did not confirm erasing; the purge queue will finish it',
-        ),
-      );
-    if (batch.length < opts.batchSize) break;
+    erasing = eraseAll(deps, opts, ctx, erasures);
+    if (taken === batch.length && batch.length < opts.batchSize) break;
   }
+  await settle();
   if (counts.held > 0) {
     state = { phase: 'held' };
     await ctx.checkpoint({ state, progress: { ...counts } });
     return { state, counts };
   }
   return finish(deps, ctx, counts);
+}
+
+/** A deleted item's blobs, to erase once its transaction committed. */
+interface Erasure {
+  guid: string;
+  entries: { seq: number; hash: string }[];
+  purge: PurgeEntry[];
+}
+
+interface ErasureFailure extends Erasure {
+  error: string;
+}
+
+/**
+ * Erases each item's blobs, retrying an item whose storage does not confirm (opts.eraseRetryMs
+ * between attempts); the items storage still refuses after the last attempt are returned.
+ */
+async function eraseAll(
+  deps: DeletionJobDeps,
+  opts: DeletionJobOptions,
+  ctx: Ctx,
+  erasures: Erasure[],
+): Promise<ErasureFailure[]> {
+  const failed: ErasureFailure[] = [];
+  const one = async (e: Erasure) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await deps.deletion.erase(e.purge);
+        return;
+      } catch (err) {
+        if (attempt >= opts.eraseRetryMs.length) {
+          const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+          const error = cause instanceof Error ? cause.message : String(cause);
+          deps.log.warn(
+            { err, job: ctx.job.id, guid: e.guid },
+            'deletion job: storage did not confirm erasing; the item is failed, the purge queue keeps trying',
+          );
+          failed.push({ ...e, error });
+          return;
+        }
+        await sleep(opts.eraseRetryMs[attempt]);
+      }
+    }
+  };
+  for (let i = 0; i < erasures.length; i += 16) await Promise.all(erasures.slice(i, i + 16).map(one));
+  return failed;
+}
+
+/**
+ * Items whose bytes storage would not erase end `failed`, with the reason. Their rows are deleted
+ * and in the ledger (the entries stay on the item) and their purge entries are queued, so the
+ * purge job keeps erasing them (`ics verify` shows the ones that fail for good); the certificate
+ * names only `deleted` items. A crash before this commits leaves them `deleted`: their purge entries
+ * are queued either way.
+ */
+async function recordFailures(
+  deps: DeletionJobDeps,
+  ctx: Ctx,
+  state: DeletionJobState,
+  counts: DeletionCounts,
+  failed: ErasureFailure[],
+): Promise<Step> {
+  const next: DeletionCounts = {
+    ...counts,
+    deleted: counts.deleted - failed.length,
+    failed: counts.failed + failed.length,
+  };
+  await deps.store.transaction(async (tx) => {
+    for (const f of failed)
+      await deps.items.setItemIn(tx, {
+        account: ctx.job.account,
+        jobId: ctx.job.id,
+        guid: f.guid,
+        outcome: 'failed',
+        entries: f.entries,
+        message: `deleted and recorded in the ledger, but storage did not confirm erasing its content (${f.error}); the purge queue keeps retrying (see ics verify)`,
+        now: Date.now(),
+      });
+    await ctx.checkpointIn(tx, { state, progress: { ...next } });
+  });
+  return { state, counts: next };
 }
 
 /** The last checkpoint, with the completion event in its transaction: recorded exactly once. */

@@ -1,9 +1,9 @@
-import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { RequestContext } from '../core/context.js';
 import type { DeletionService } from '../core/deletion-service.js';
 import type { EventRecorder } from '../core/events.js';
 import type { Faults } from '../core/faults.js';
 import { CONTENT_TYPES, type ContentTypeName, type Direction, type PurgeEntry } from '../core/types.js';
+import { pacer } from '../jobs/pace.js';
 import type { JobContext, JobHandler, JobResult } from '../jobs/runner.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { decidingRule, deleteAfterOf, groupsOf, rulesInForce, settled } from './policy.js';
@@ -32,6 +32,8 @@ export interface SweepOptions {
   batchSize: number;
   /** Interactions per deletion transaction; each transaction ends in the sweep's checkpoint. */
   txSize: number;
+  /** After each transaction, rest this percentage of the time it took (jobs/pace.ts). */
+  restPercent: number;
 }
 
 /** Between sweeps: when the next one is due; `finished` marks the one just done (no double event). */
@@ -138,6 +140,7 @@ async function sweep(
   };
   let state = start;
   let progress = total;
+  const pace = pacer(opts.restPercent);
   for (; state.group < groups.length; state = { ...state, group: state.group + 1, after: undefined }) {
     const g = groups[state.group];
     for (;;) {
@@ -153,6 +156,7 @@ async function sweep(
       });
       if (page.length === 0) break;
       for (const chunk of chunks(page, opts.txSize)) {
+        pace.start();
         const held = chunk.filter((d) => d.held).length;
         const guids = [
           ...new Map(
@@ -219,8 +223,8 @@ async function sweep(
         progress = (applied as NonNullable<typeof applied>).sum;
         deps.faults.hit('retention.after-batch');
         // Let requests in between batches: a sweep never holds the event loop (or SQLite's one
-        // connection) for more than one short transaction.
-        await yieldToIo();
+        // connection) for more than one short transaction, and rests after each (jobs/pace.ts).
+        await pace.rest();
       }
       if (page.length < opts.batchSize) break;
     }

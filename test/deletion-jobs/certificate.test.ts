@@ -133,4 +133,52 @@ describeBackends('erasure certificates', (backend) => {
     });
     assert.equal(foreign.statusCode, 404);
   });
+
+  it('is 409 while the job runs and while it waits for a legal hold, 200 once it completed', async (t) => {
+    // Each batch of the job pauses 1.5 s before it starts: the job stays running meanwhile.
+    const app = await buildTestApp(t, {
+      backend,
+      env: { ICS_TEST_FAULTS: 'deletion-job.before-batch@pause=1500' },
+    });
+    app.deps.runner.start();
+    const token = await app.token();
+    await app.seed(token, { connectFrom: '+15550104000' });
+    const res = await app.api({
+      method: 'POST',
+      url: JOBS,
+      token,
+      body: { match: { addresses: ['+15550104000'] }, reason: 'erase' },
+    });
+    const id = res.json().id;
+    await waitForJob(app, token, id, ['running']);
+    const running = await app.api({ method: 'GET', url: `${JOBS}/${id}/certificate`, token });
+    assert.equal(running.statusCode, 409, running.body);
+    assert.match(running.json().message, /running/);
+    assert.equal((await waitForJob(app, token, id)).status, 'completed');
+    const done = await app.api({ method: 'GET', url: `${JOBS}/${id}/certificate`, token });
+    assert.equal(done.statusCode, 200, done.body);
+
+    const held = await app.seed(token, { connectFrom: '+15550104001' });
+    const hold = await app.api({
+      method: 'PUT',
+      url: `/interaction-content/interactions/${held}/legal-hold`,
+      token,
+      body: { reason: 'litigation' },
+    });
+    assert.equal(hold.statusCode, 200, hold.body);
+    const second = await app.api({
+      method: 'POST',
+      url: JOBS,
+      token,
+      body: { match: { addresses: ['+15550104001'] }, reason: 'erase' },
+    });
+    await waitForJob(app, token, second.json().id, ['waiting']);
+    const waiting = await app.api({
+      method: 'GET',
+      url: `${JOBS}/${second.json().id}/certificate`,
+      token,
+    });
+    assert.equal(waiting.statusCode, 409, waiting.body);
+    assert.match(waiting.json().message, /waiting/);
+  });
 });

@@ -33,7 +33,8 @@ describe('deletion job killed mid-batch (SIGKILL), resumed by the next start', (
     timeout: 280_000,
   }, async (t) => {
     const dataDir = await dataDirFor(t);
-    const env = { ICS_DELETION_JOB_BATCH_SIZE: String(BATCH) };
+    // Batches of exactly BATCH: no time bound cuts one short (ICS_DELETION_JOB_TX_MS).
+    const env = { ICS_DELETION_JOB_BATCH_SIZE: String(BATCH), ICS_DELETION_JOB_TX_MS: '60000' };
     // Killed inside the third batch's transaction, after its deletions and before its commit.
     const first = await serve(t, dataDir, { ...env, ICS_TEST_FAULTS: 'deletion-job.before-commit:3' });
     const api = await Api.connect(first.url, dataDir);

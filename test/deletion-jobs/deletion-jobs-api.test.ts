@@ -189,6 +189,7 @@ describeBackends('deletion jobs', (backend) => {
 
   it('refuses bad input with a 400 naming the field, and creates nothing', async (t) => {
     const { app, token } = await setup(t, backend);
+    const bystander = await app.seed(token, { connectFrom: '+1555', agents: ['a'] });
     const cases: [unknown, RegExp][] = [
       [{ match: {}, reason: 'x' }, /'match'/],
       [{ match: { addresses: ['+1555'] } }, /'reason'/],
@@ -218,6 +219,7 @@ describeBackends('deletion jobs', (backend) => {
     }
     const list = await app.api({ method: 'GET', url: JOBS, token });
     assert.deepEqual(list.json().items, []);
+    assert.equal(await get(app, token, bystander), 200, 'nothing was deleted');
   });
 
   it("lists newest first with continuation tokens; another account's job is 404; cancel", async (t) => {
