@@ -20,6 +20,7 @@ import * as purge from './purge-queue.js';
 import * as reads from './reads.js';
 import { countQuery } from './search-query.js';
 import { registerSqlHandle } from './sql-handle.js';
+import type { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { truncateWal } from './sqlite-dialect.js';
 import { atSeam, isAbortedTransaction, isUniqueViolation } from './store-errors.js';
 
@@ -40,10 +41,23 @@ export class KyselyMetadataStore implements MetadataStore {
 
   readonly #logger: MetadataLogger | undefined;
 
-  constructor(db: Kysely<Database>, dialect: Dialect, logger?: MetadataLogger) {
+  readonly #checkpointer: SqliteCheckpointer | undefined;
+  readonly #onClose: (() => void) | undefined;
+
+  constructor(
+    db: Kysely<Database>,
+    dialect: Dialect,
+    logger?: MetadataLogger,
+    /** SQLite: WAL scrubs run on this worker first (sqlite-checkpointer.ts); closed with the store. */
+    checkpointer?: SqliteCheckpointer,
+    /** Closes what else the store opened (SQLite: its read-only connection). */
+    onClose?: () => void,
+  ) {
+    this.#onClose = onClose;
     this.#db = db;
     this.#dialect = dialect;
     this.#logger = logger;
+    this.#checkpointer = checkpointer;
     registerSqlHandle(this, {
       db,
       dialect,
@@ -112,7 +126,8 @@ export class KyselyMetadataStore implements MetadataStore {
    */
   #scrubWal(): Promise<boolean> {
     const start = () => {
-      const run = truncateWal(this.#db).finally(() => {
+      const worker = this.#checkpointer;
+      const run = truncateWal(this.#db, worker && (() => worker.checkpoint())).finally(() => {
         if (this.#scrubbing === run) this.#scrubbing = undefined;
       });
       this.#scrubbing = run;
@@ -323,8 +338,10 @@ export class KyselyMetadataStore implements MetadataStore {
     });
   }
 
-  close(): Promise<void> {
-    return this.#db.destroy();
+  async close(): Promise<void> {
+    await this.#checkpointer?.close();
+    await this.#db.destroy();
+    this.#onClose?.();
   }
 
   /**

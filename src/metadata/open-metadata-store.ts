@@ -9,6 +9,7 @@ import type { Database, MetadataLogger } from './db-schema.js';
 import { KyselyMetadataStore } from './kysely-metadata-store.js';
 import type { MetadataStore } from './metadata-store.js';
 import { registerDirectReader } from './prepared-query.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { BUSY_TIMEOUT_MS, IcsSqliteDialect, isBusy } from './sqlite-dialect.js';
 import { optimiseStatements } from './sqlite-statements.js';
 import { WalSync } from './wal-sync.js';
@@ -51,22 +52,36 @@ export async function openMetadataStore(
       throw new StoreUnavailableError(`SQLite database ${config.path}`, err);
     }
     const kysely = new Kysely<Database>({ dialect: new IcsSqliteDialect({ database: db }, { walSync }) });
-    // Prepared reads skip Kysely's executor (its connection lock and a chain of promises) when no
-    // transaction is open on the connection: better-sqlite3 is synchronous, so such a read runs as
-    // one autocommit statement that nothing can interleave with. While a transaction is open, or
-    // when SQLite answers busy (a checkpoint may have set busy_timeout to 0 for a moment), the read
-    // queues behind the lock as before, so it never sees another caller's uncommitted rows.
+    // Prepared reads skip Kysely's executor (its connection lock and a chain of promises):
+    // better-sqlite3 is synchronous, so such a read runs as one autocommit statement that nothing
+    // can interleave with. While a transaction is open on the store's connection (a deletion job's
+    // batch, an upload's commit), the read goes to a second, read-only connection instead, which in
+    // WAL mode sees the last committed state: it never sees the transaction's uncommitted rows and
+    // never waits for its commit. When SQLite answers busy (a checkpoint may have set busy_timeout
+    // to 0 for a moment), the read queues behind Kysely's lock as before.
     const sqlite = db;
-    registerDirectReader(kysely, (sql, parameters) => {
-      if (sqlite.inTransaction) return undefined;
+    let reader: Sqlite.Database | undefined;
+    const readerOf = () => {
+      if (!reader) {
+        reader = new Sqlite(config.path, { readonly: true, timeout: BUSY_TIMEOUT_MS });
+        optimiseStatements(reader, 100);
+      }
+      return reader;
+    };
+    registerDirectReader(kysely, (sql, parameters, inTransaction) => {
+      // A read of the transaction itself runs in it, through Kysely.
+      if (inTransaction) return undefined;
+      const conn = sqlite.inTransaction ? readerOf() : sqlite;
       try {
-        return (sqlite.prepare(sql) as unknown as { all(p: readonly unknown[]): unknown[] }).all(parameters);
+        return (conn.prepare(sql) as unknown as { all(p: readonly unknown[]): unknown[] }).all(parameters);
       } catch (err) {
         if (isBusy(err)) return undefined;
         throw err;
       }
     });
-    return new KyselyMetadataStore(kysely, 'sqlite', opts.logger);
+    return new KyselyMetadataStore(kysely, 'sqlite', opts.logger, new SqliteCheckpointer(config.path), () =>
+      reader?.close(),
+    );
   }
   return new KyselyMetadataStore(
     new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(config, opts.logger) }) }),

@@ -5,7 +5,12 @@ import type { Database } from './db-schema.js';
  * Runs a read at once, outside Kysely's executor, or returns undefined when it cannot (then the
  * query takes the normal path). See openMetadataStore: SQLite, when no transaction is open.
  */
-export type DirectReader = (sql: string, parameters: readonly unknown[]) => unknown[] | undefined;
+export type DirectReader = (
+  sql: string,
+  parameters: readonly unknown[],
+  /** The query runs in a caller's transaction (it must see that transaction's rows). */
+  inTransaction: boolean,
+) => unknown[] | undefined;
 
 const directReaders = new WeakMap<DialectAdapter, DirectReader>();
 
@@ -52,7 +57,7 @@ export class PreparedQuery<A extends readonly unknown[], O> {
     const { query, slots } = this.#compile(db, adapter);
     const parameters = query.parameters.slice();
     for (let i = 0; i < slots.length; i++) for (const at of slots[i]) parameters[at] = values[i];
-    const direct = directReaders.get(adapter)?.(query.sql, parameters);
+    const direct = directReaders.get(adapter)?.(query.sql, parameters, db.isTransaction);
     if (direct !== undefined) return direct as O[];
     const result = await db.executeQuery<O>({ ...query, parameters });
     return result.rows;

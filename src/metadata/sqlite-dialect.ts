@@ -132,7 +132,10 @@ export class IcsSqliteDialect extends SqliteDialect {
  * processes) off old snapshots, so it is retried like BEGIN, without blocking the event loop.
  * Returns false if readers kept it from completing within the busy timeout.
  */
-export async function truncateWal<DB>(db: Kysely<DB>): Promise<boolean> {
+export async function truncateWal<DB>(db: Kysely<DB>, offThread?: () => Promise<boolean>): Promise<boolean> {
+  // First off the event loop (sqlite-checkpointer.ts); if a writer of this process or a reader was
+  // in the way, on the store's own connection, which no transaction of this process can hold.
+  if (offThread && (await offThread())) return true;
   const deadline = Date.now() + BUSY_TIMEOUT_MS;
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     const done = await db.connection().execute(async (conn) => {

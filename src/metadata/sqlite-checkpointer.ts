@@ -1,0 +1,71 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+// The WAL scrub after a deletion (sqlite-dialect.ts truncateWal) is a TRUNCATE checkpoint: it copies
+// the WAL into the database file and fsyncs it, ~10 ms on an ordinary disk. better-sqlite3 is
+// synchronous, so on the store's own connection that time is taken from the event loop, and every
+// request in flight waits for it. This runs the checkpoint on a worker thread with a connection of
+// its own to the same file; the deletion still waits for it before answering.
+
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Sqlite = require(workerData.driver);
+const db = new Sqlite(workerData.path, { timeout: 0 });
+db.pragma('busy_timeout = 0');
+db.pragma('synchronous = FULL');
+parentPort.on('message', (id) => {
+  let done = false;
+  try {
+    done = db.pragma('wal_checkpoint(TRUNCATE)')[0].busy === 0;
+  } catch (err) {
+    if (!String(err && err.code).startsWith('SQLITE_BUSY')) {
+      parentPort.postMessage({ id, error: String(err && err.message) });
+      return;
+    }
+  }
+  parentPort.postMessage({ id, done });
+});
+`;
+
+export class SqliteCheckpointer {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, (done: boolean) => void>();
+  #next = 0;
+  #broken = false;
+
+  constructor(path: string) {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.#worker = new Worker(WORKER, { eval: true, workerData: { path, driver } });
+    this.#worker.unref();
+    this.#worker.on('message', (m: { id: number; done?: boolean; error?: string }) => {
+      this.#pending.get(m.id)?.(m.done === true);
+      this.#pending.delete(m.id);
+    });
+    // A worker that cannot run leaves the checkpoint to the store's own connection (the caller's fallback).
+    const fail = () => {
+      this.#broken = true;
+      for (const resolve of this.#pending.values()) resolve(false);
+      this.#pending.clear();
+    };
+    this.#worker.on('error', fail);
+    this.#worker.on('exit', fail);
+  }
+
+  /**
+   * One TRUNCATE checkpoint attempt, off the event loop: true when it completed, false when a writer
+   * or a reader kept it from completing (or the worker is gone), so the caller tries its own way.
+   */
+  checkpoint(): Promise<boolean> {
+    if (this.#broken) return Promise.resolve(false);
+    const id = this.#next++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      this.#worker.postMessage(id);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#broken = true;
+    await this.#worker.terminate();
+  }
+}
