@@ -14,6 +14,7 @@ import { postgresWriteFigure } from './figures/postgres-writes.js';
 import { retentionFigure } from './figures/retention.js';
 import { searchFigure } from './figures/search.js';
 import { smallFileFigures } from './figures/small-files.js';
+import { subjectMatchFigure } from './figures/subject-match.js';
 import { webhooksFigure } from './figures/webhooks.js';
 import { type BenchContext, FULL, QUICK } from './lib/context.js';
 import { type IcsServer, ROOT, startIcs } from './lib/ics.js';
@@ -41,6 +42,7 @@ const GROUPS = [
   'webhooks',
   'deletion-jobs',
   'retention',
+  'subject-match',
 ] as const;
 
 const { values } = parseArgs({
@@ -153,6 +155,7 @@ try {
       figures.push(await retentionFigure(ctx, count));
     }
   });
+  if (only.has('subject-match')) figures.push(await subjectMatchFigure(ctx));
   if (only.has('deletion-jobs')) {
     const items = Number(values['deletion-items'] ?? (values.quick ? 10_000 : 100_000));
     figures.push(await deletionJobFigure(ctx, items));
