@@ -25,7 +25,11 @@ interface Counts {
   kinds: Record<string, number>;
 }
 
-export async function postgresWriteFigure(ctx: BenchContext, sqlite: IcsServer): Promise<Figure> {
+export async function postgresWriteFigure(
+  ctx: BenchContext,
+  sqlite: IcsServer,
+  root?: string,
+): Promise<Figure> {
   const { params } = ctx;
   const n = params.pgWrites;
   const c = params.writeConnections;
@@ -43,6 +47,8 @@ export async function postgresWriteFigure(ctx: BenchContext, sqlite: IcsServer):
   const countsFile = join(ctx.workDir, 'pg-counts.json');
   const pg = await startIcs({
     dataDir: join(ctx.workDir, 'pg-data'),
+    // The same checkout as the SQLite side (--ics-root), so a before/after run compares one build.
+    root,
     env: { ICS_DATABASE_URL: db.url, ICS_BENCH_PG_COUNTS: countsFile },
     nodeFlags: ['--import', COUNTER],
     profileDir: ctx.profileDir,
