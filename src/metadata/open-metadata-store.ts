@@ -112,8 +112,7 @@ function openSqlite(path: string, logger: MetadataLogger | undefined): Sqlite.Da
     // Deleted rows are overwritten with zeros, so erased metadata does not linger in free pages.
     db.pragma('secure_delete = ON');
     // The page cache: up to 16,000 KiB per connection (better-sqlite3's compiled default, stated here
-    // so the bound is ours). It fills as the database grows, and is the server's one memory that
-    // grows with the data (docs/performance.md, memory over rounds).
+    // so that the bound is ours); it fills as the database grows (docs/performance.md, memory).
     db.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
     // A crash between a deletion's commit and its WAL scrub leaves old page images in the WAL; a
     // TRUNCATE checkpoint at open finishes that scrub (a busy WAL, held by another process, is fine).
