@@ -66,6 +66,7 @@ export async function openMetadataStore(
     const readerOf = () => {
       if (!reader) {
         reader = new Sqlite(config.path, { readonly: true, timeout: BUSY_TIMEOUT_MS });
+        reader.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
         optimiseStatements(reader, 100);
       }
       return reader;
