@@ -106,6 +106,8 @@ describeBackends('content upload (PUT)', (backend) => {
       payload: 'x',
     });
     assert.equal(missing.statusCode, 404);
+    // Its upload intent committed while the interaction was looked up, and is removed again.
+    assert.deepEqual(await h.deps.store.listPurge({ kind: 'upload-intent', limit: 10 }), []);
     assert.equal((await blobFiles(h)).length, before.length);
     if (backend === 'sqlite-fs')
       assert.deepEqual(await files(join(h.dataDir, 'blobs', '.tmp')).catch(() => []), []);
