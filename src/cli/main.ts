@@ -13,9 +13,9 @@ Commands:
   clients update <clientId> [the permission options of add] [--json]
   clients list [--json]
   clients revoke <clientId>
-  clients rotate <clientId>          a new secret for a client (printed once; the old one stops working)
-  seed --demo [--count N] [--account <id>]   sample interactions with real content
-  verify [--repair] [--json]         check every row against every blob, and the reverse
+  clients rotate <clientId> [--json] a new secret for a client (printed once; the old one stops working)
+  seed --demo [--count N] [--account <id>] [--json]   sample interactions with real content
+  verify [--repair] [--quick] [--json]   check every row against every blob, and the reverse
   audit verify [--account <id>]      walk each account's hash-chained ledger
   jobs list [--all] [--kind <kind>] [--json]   background jobs (active ones unless --all)
   jobs cancel <id> [--account <id>]  cancel a job
@@ -37,12 +37,18 @@ Configuration comes from the environment (PORT, HOST, ICS_DATA_DIR, ICS_DATABASE
 Creates or upgrades the database schema and lists the migrations it applied.`,
   clients: `Usage:
   ics clients add --account <id> --scopes "<scopes>" [--name <text>] [--json]
+                  [--read-types <types>] [--delete-types <types>] [--directions <dirs>]
+                  [--read-directions <dirs>] [--delete-directions <dirs>]
+  ics clients update <clientId> [the permission options of add] [--json]
   ics clients list [--json]
   ics clients revoke <clientId>
   ics clients rotate <clientId> [--json]
 
 add prints the new client's id and secret once; rotate gives a client a new secret (printed once)
-and the old one stops working; tokens already issued stay valid until they expire (revoke cuts them).`,
+and the old one stops working; tokens already issued stay valid until they expire (revoke cuts them).
+Content permissions: comma-separated content types or directions (inbound, outbound) a client may
+read and delete; 'all' = unrestricted (the default); --directions sets both sides. update changes
+only the options given, within 5 s for tokens already issued too.`,
   seed: `Usage: ics seed --demo [--count N] [--account <id>] [--json]
 
 Adds N (default 20, 1 to 100000) sample interactions with real content over the last 24 hours.`,

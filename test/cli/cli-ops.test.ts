@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { COMMAND_USAGE } from '../../src/cli/main.js';
+import { COMMAND_USAGE, USAGE } from '../../src/cli/main.js';
 import { ROOT, runCli, type ServerProcess, startServerProcess } from '../helpers/cli.js';
 
 // The operator-facing parts of the `ics` command (issue 10): rotation, hints, help, migrate.
@@ -108,6 +108,29 @@ describe('ics help, version and migrate', () => {
       }
     } finally {
       await rm(dirname(dir), { recursive: true, force: true });
+    }
+  });
+
+  test("the README's command table and the CLI's usage name the same commands and options", async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const rows = readme
+      .split('\n')
+      .filter((l) => l.startsWith('| `ics ') && !l.startsWith('| `ics --help`'))
+      .map((l) => l.slice(3, l.indexOf('`', 3)));
+    assert.ok(rows.length >= 10, `the README lists the commands (${rows.length} rows found)`);
+    for (const row of rows) {
+      const words = row.split(/\s+/).slice(1);
+      const name = words[0];
+      const usage = COMMAND_USAGE[name];
+      assert.ok(usage, `README names \`ics ${name}\`, which has no usage of its own`);
+      // The subcommand, when the usage lists several (clients add|update|…, jobs list|cancel|nodes).
+      const sub = words[1];
+      if (sub && /^[a-z]+$/.test(sub) && /^Usage:\n/.test(usage))
+        assert.ok(usage.includes(`ics ${name} ${sub}`), `\`ics ${name} ${sub}\` is missing from its --help`);
+      for (const option of row.match(/--[a-z-]+/g) ?? []) {
+        assert.ok(usage.includes(option), `\`ics ${name}\` --help does not mention ${option} (README: ${row})`);
+        assert.ok(USAGE.includes(option), `\`ics --help\` does not mention ${option} (README: ${row})`);
+      }
     }
   });
 
