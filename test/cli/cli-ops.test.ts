@@ -128,7 +128,10 @@ describe('ics help, version and migrate', () => {
       if (sub && /^[a-z]+$/.test(sub) && /^Usage:\n/.test(usage))
         assert.ok(usage.includes(`ics ${name} ${sub}`), `\`ics ${name} ${sub}\` is missing from its --help`);
       for (const option of row.match(/--[a-z-]+/g) ?? []) {
-        assert.ok(usage.includes(option), `\`ics ${name}\` --help does not mention ${option} (README: ${row})`);
+        assert.ok(
+          usage.includes(option),
+          `\`ics ${name}\` --help does not mention ${option} (README: ${row})`,
+        );
         assert.ok(USAGE.includes(option), `\`ics --help\` does not mention ${option} (README: ${row})`);
       }
     }
