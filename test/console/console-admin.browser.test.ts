@@ -339,19 +339,22 @@ describe('console admin pages in Chromium', { skip: chromiumMissing, timeout: 24
 
       // An event it subscribes to: a legal hold, placed through the API.
       const admin = await server.token();
-      const hold = await fetch(
-        `${server.url}/interaction-content/interactions/${data.others[0]}/legal-hold`,
-        {
-          method: 'PUT',
-          headers: {
-            authorization: `Bearer ${admin}`,
-            'content-type': 'application/json',
-            accept: 'application/vnd.newvoicemedia.v3+json',
+      const placeHold = async (reason: string) => {
+        const res = await fetch(
+          `${server.url}/interaction-content/interactions/${data.others[0]}/legal-hold`,
+          {
+            method: 'PUT',
+            headers: {
+              authorization: `Bearer ${admin}`,
+              'content-type': 'application/json',
+              accept: 'application/vnd.newvoicemedia.v3+json',
+            },
+            body: JSON.stringify({ reason }),
           },
-          body: JSON.stringify({ reason: 'webhook test' }),
-        },
-      );
-      assert.equal(hold.status, 200);
+        );
+        assert.equal(res.status, 200);
+      };
+      await placeHold('webhook test');
       await until(async () => received.length > 0, 'the endpoint to receive the event', 30_000);
       assert.equal(received[0].type, 'interaction.legal-hold-placed.v1');
       assert.ok(received[0].signature, 'signed with Vonage-Signature');
@@ -377,19 +380,7 @@ describe('console admin pages in Chromium', { skip: chromiumMissing, timeout: 24
       assert.notEqual(secret2, secret);
       await assertAccessible(page, 'rotated secret');
       await rotated.getByRole('button', { name: /dismiss/ }).click();
-      const release = await fetch(
-        `${server.url}/interaction-content/interactions/${data.others[0]}/legal-hold`,
-        {
-          method: 'PUT',
-          headers: {
-            authorization: `Bearer ${admin}`,
-            'content-type': 'application/json',
-            accept: 'application/vnd.newvoicemedia.v3+json',
-          },
-          body: JSON.stringify({ reason: 'webhook test, again' }),
-        },
-      );
-      assert.equal(release.status, 200);
+      await placeHold('webhook test, again'); // updating a hold is placing it again: the same event
       await until(async () => received.length > 1, 'the endpoint to receive the second event', 30_000);
       assert.ok(await signedWith(received[1].signature, secret2), 'signed with the rotated secret');
       assert.ok(!(await signedWith(received[1].signature, secret)), 'not with the old one');
