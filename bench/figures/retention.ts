@@ -80,6 +80,16 @@ export async function retentionFigure(ctx: BenchContext, count: number): Promise
       }),
     });
     const { guid } = (await created.json()) as { guid: string };
+    // With no content, GET /interactions/{guid} answers 404 (VCC), and autocannon's latencies
+    // (2xx only) would be empty: the figure then had no number at all.
+    const up = await fetch(`${ics.url}${API}/interactions/${guid}/content/callRecording`, {
+      method: 'PUT',
+      headers: { ...ics.headers, 'content-type': 'audio/wav' },
+      body: 'RIFF-bench-bytes',
+    });
+    if (up.status !== 201) throw new Error(`PUT content: ${up.status} ${await up.text()}`);
+    const probe = await fetch(`${ics.url}${API}/interactions/${guid}`, { headers: ics.headers });
+    if (probe.status !== 200) throw new Error(`GET target: ${probe.status}`);
     const get = (seconds: number) =>
       cannon({
         url: `${ics.url}${API}/interactions/${guid}`,
