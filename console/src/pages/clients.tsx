@@ -1,7 +1,6 @@
 import { useState } from 'preact/hooks';
 import { type ApiClient, type CreatedApiClient, SCOPE_HELP } from '../api/admin-types.ts';
 import { api } from '../api/client.ts';
-import { describeError } from '../api/errors.ts';
 import { API } from '../api/types.ts';
 import { signOut } from '../auth/session.ts';
 import { Alert } from '../components/alert.tsx';
@@ -11,6 +10,7 @@ import { SecretOnce } from '../components/secret-once.tsx';
 import { Time } from '../components/time.tsx';
 import { useSession } from '../context.ts';
 import { TYPE_LABELS, typeLabel } from '../lib/content-kinds.ts';
+import { useAction } from '../lib/use-action.ts';
 import { itemsOf, useApi } from '../lib/use-api.ts';
 import type { PageProps } from './registry.ts';
 
@@ -28,22 +28,12 @@ export default function ClientsPage(_: PageProps) {
   const list = useApi<unknown>(PATH, { what: 'Loading the clients' });
   const [secret, setSecret] = useState<{ title: string; clientId: string; clientSecret: string }>();
   const [pending, setPending] = useState<Pending>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
-
-  const act = async (fn: () => Promise<void>, what: string) => {
-    setBusy(true);
-    setError(undefined);
+  const action = useAction(() => setPending(undefined));
+  const { busy, error } = action;
+  const act = (fn: () => Promise<void>, what: string) => {
     setNotice(undefined);
-    try {
-      await fn();
-    } catch (err) {
-      setError(describeError(err, what));
-    } finally {
-      setBusy(false);
-      setPending(undefined);
-    }
+    return action.run(fn, what);
   };
 
   const create = (name: string, scopes: string[]) =>

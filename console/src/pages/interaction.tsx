@@ -13,6 +13,7 @@ import { kindOf, typeLabel } from '../lib/content-kinds.ts';
 import { formatBytes } from '../lib/format.ts';
 import { download } from '../lib/media.ts';
 import { parseReceipt, type ReceiptEntry } from '../lib/receipt.ts';
+import { useAction } from '../lib/use-action.ts';
 import { href, navigate } from '../router.ts';
 import type { PageProps } from './registry.ts';
 
@@ -51,11 +52,11 @@ export default function InteractionPage({ params }: PageProps) {
   const [interaction, setInteraction] = useState<Interaction>();
   const [gone, setGone] = useState(false);
   const [error, setError] = useState<string>();
-  const [actionError, setActionError] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const [receipt, setReceipt] = useState<Receipt>();
   const [pending, setPending] = useState<Pending>();
-  const [busy, setBusy] = useState(false);
+  const action = useAction(() => setPending(undefined));
+  const { busy, error: actionError, setError: setActionError } = action;
   const [retention, setRetention] = useState<Retention>({ state: 'unknown' });
   const [version, setVersion] = useState(0);
   const admin = hasScope(ADMIN);
@@ -127,18 +128,9 @@ export default function InteractionPage({ params }: PageProps) {
 
   const reload = () => setVersion((v) => v + 1);
 
-  const act = async (fn: () => Promise<void>, what: string) => {
-    setBusy(true);
-    setActionError(undefined);
+  const act = (fn: () => Promise<void>, what: string) => {
     setNotice(undefined);
-    try {
-      await fn();
-    } catch (err) {
-      setActionError(describeError(err, what));
-    } finally {
-      setBusy(false);
-      setPending(undefined);
-    }
+    return action.run(fn, what);
   };
 
   const deleteContent = (item: ContentItem, cascade: ContentItem[]) =>

@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type Delivery, type Subscription, V1 } from '../api/admin-types.ts';
 import { api } from '../api/client.ts';
-import { describeError } from '../api/errors.ts';
 import { Alert } from '../components/alert.tsx';
 import { Confirm } from '../components/confirm.tsx';
 import { SecretOnce } from '../components/secret-once.tsx';
 import { Time } from '../components/time.tsx';
+import { useAction } from '../lib/use-action.ts';
 import { itemsOf, useApi } from '../lib/use-api.ts';
 import { href } from '../router.ts';
 import type { PageProps } from './registry.ts';
@@ -26,26 +26,17 @@ export default function WebhookPage({ params }: PageProps) {
     return () => clearInterval(timer);
   }, [path]);
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
   const [secret, setSecret] = useState<string>();
-  const rotate = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const { busy, error, run } = useAction(() => setConfirming(false));
+  const rotate = () =>
+    run(async () => {
       const { data } = await api<Subscription & { secret: string }>(`${path}/rotate-secret`, {
         method: 'POST',
         body: {},
         accept: V1,
       });
       setSecret(data.secret);
-    } catch (err) {
-      setError(describeError(err, 'Rotating the signing secret'));
-    } finally {
-      setBusy(false);
-      setConfirming(false);
-    }
-  };
+    }, 'Rotating the signing secret');
   const s = sub.data;
   const items = itemsOf<Delivery>(deliveries.data);
   return (

@@ -1,12 +1,12 @@
 import { useState } from 'preact/hooks';
 import { type EventType, type Subscription, V1 } from '../api/admin-types.ts';
 import { api } from '../api/client.ts';
-import { describeError } from '../api/errors.ts';
 import { hasScope } from '../auth/session.ts';
 import { Alert } from '../components/alert.tsx';
 import { Confirm } from '../components/confirm.tsx';
 import { MissingApi } from '../components/missing-api.tsx';
 import { SecretOnce } from '../components/secret-once.tsx';
+import { useAction } from '../lib/use-action.ts';
 import { itemsOf, useApi } from '../lib/use-api.ts';
 import { href } from '../router.ts';
 import type { PageProps } from './registry.ts';
@@ -22,23 +22,9 @@ export default function WebhooksPage(_: PageProps) {
   const list = useApi<unknown>(HOOKS, { what: 'Loading the subscriptions', accept: V1 });
   const types = useApi<unknown>('/webhooks/event-types', { what: 'Loading the event types', accept: V1 });
   const [secret, setSecret] = useState<{ name: string; secret: string }>();
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
   const [removing, setRemoving] = useState<Subscription>();
+  const { busy, error, run: act } = useAction(() => setRemoving(undefined));
   const write = canChangeHooks();
-
-  const act = async (fn: () => Promise<void>, what: string) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await fn();
-    } catch (err) {
-      setError(describeError(err, what));
-    } finally {
-      setBusy(false);
-      setRemoving(undefined);
-    }
-  };
   const create = (body: object) =>
     act(async () => {
       const { data } = await api<Subscription & { secret: string }>(HOOKS, {
