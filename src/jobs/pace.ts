@@ -3,9 +3,9 @@ import { setTimeout as sleep, setImmediate as yieldToIo } from 'node:timers/prom
 /**
  * How a background job shares the process with requests: after each stretch of work it rests for
  * `restPercent` of the time that stretch took (100: as long again), and always yields one turn of
- * the event loop. On SQLite a job's transaction holds the store's one connection and its WAL
- * checkpoint runs on the event loop, so without rests a job that never waits for I/O takes the
- * loop (and the connection) nearly all of the time and requests queue behind it; with them, a
+ * the event loop. On SQLite a job's statements run synchronously on the event loop and its
+ * transaction holds the store's write connection, so without rests a job that never waits for I/O
+ * takes the loop nearly all of the time and requests queue behind it; with them, a
  * request waits at most about one stretch, and the job gets at most 100 / (100 + restPercent) of
  * the process.
  */

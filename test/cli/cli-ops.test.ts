@@ -5,21 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { COMMAND_USAGE, USAGE } from '../../src/cli/main.js';
-import { ROOT, runCli, type ServerProcess, startServerProcess } from '../helpers/cli.js';
+import { ROOT, requestToken, runCli, type ServerProcess, startServerProcess } from '../helpers/cli.js';
 
 // The operator-facing parts of the `ics` command (issue 10): rotation, hints, help, migrate.
-
-async function tokenFor(url: string, clientId: string, clientSecret: string) {
-  return fetch(`${url}/Auth/connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: clientId,
-      client_secret: clientSecret,
-    }),
-  });
-}
 
 describe('ics clients rotate and seed beside a running server', () => {
   let dir: string;
@@ -47,8 +35,8 @@ describe('ics clients rotate and seed beside a running server', () => {
     const r = JSON.parse(rotated.stdout);
     assert.equal(r.clientId, client.clientId);
     assert.notEqual(r.clientSecret, client.clientSecret);
-    assert.equal((await tokenFor(server.url, client.clientId, client.clientSecret)).status, 401);
-    assert.equal((await tokenFor(server.url, client.clientId, r.clientSecret)).status, 200);
+    assert.equal((await requestToken(server.url, client.clientId, client.clientSecret)).status, 401);
+    assert.equal((await requestToken(server.url, client.clientId, r.clientSecret)).status, 200);
     const human = await runCli(['clients', 'rotate', client.clientId], env);
     assert.match(human.stdout, /client secret: \S{43}/);
     const missing = await runCli(['clients', 'rotate', 'ics_nope'], env);

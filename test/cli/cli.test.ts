@@ -3,21 +3,9 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli, type ServerProcess, startServerProcess } from '../helpers/cli.js';
+import { requestToken, runCli, type ServerProcess, startServerProcess } from '../helpers/cli.js';
 
 const V3 = 'application/vnd.newvoicemedia.v3+json';
-
-async function tokenFor(url: string, clientId: string, clientSecret: string) {
-  return fetch(`${url}/Auth/connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: clientId,
-      client_secret: clientSecret,
-    }),
-  });
-}
 
 describe('the ics command beside a running server', () => {
   let dir: string;
@@ -53,7 +41,7 @@ describe('the ics command beside a running server', () => {
       server.output(),
       /curl -s -u ".*bootstrap-client\.json.*" -d grant_type=client_credentials http:\/\/127\.0\.0\.1:\d+\/Auth\/connect\/token/,
     );
-    assert.equal((await tokenFor(server.url, saved.clientId, saved.clientSecret)).status, 200);
+    assert.equal((await requestToken(server.url, saved.clientId, saved.clientSecret)).status, 200);
   });
 
   test('clients add/list/revoke work while the server runs; a new client gets a token at once', async () => {
@@ -81,7 +69,7 @@ describe('the ics command beside a running server', () => {
       'scopes',
     ]);
     assert.equal(client.account, 'acme');
-    const res = await tokenFor(server.url, client.clientId, client.clientSecret);
+    const res = await requestToken(server.url, client.clientId, client.clientSecret);
     assert.equal(res.status, 200);
     const { access_token: token, scope } = (await res.json()) as { access_token: string; scope: string };
     assert.equal(scope, 'interaction-content:read interaction-content:delete');
@@ -94,7 +82,7 @@ describe('the ics command beside a running server', () => {
 
     const revoked = await runCli(['clients', 'revoke', client.clientId], env);
     assert.equal(revoked.code, 0, revoked.stderr);
-    assert.equal((await tokenFor(server.url, client.clientId, client.clientSecret)).status, 401);
+    assert.equal((await requestToken(server.url, client.clientId, client.clientSecret)).status, 401);
     // Its token stops working within the verifier's short client-status cache.
     let status = 200;
     for (let i = 0; i < 40 && status === 200; i++) {
@@ -116,7 +104,7 @@ describe('the ics command beside a running server', () => {
     assert.equal(guids.length, 5);
     const saved = JSON.parse(await readFile(join(dir, 'bootstrap-client.json'), 'utf8'));
     const { access_token: token } = (await (
-      await tokenFor(server.url, saved.clientId, saved.clientSecret)
+      await requestToken(server.url, saved.clientId, saved.clientSecret)
     ).json()) as { access_token: string };
     const wav = await fetch(
       `${server.url}/interaction-content/interactions/${guids[0]}/content/callRecording`,

@@ -128,6 +128,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The token endpoint's answer for a client-credentials grant (form fields). */
+export function requestToken(url: string, clientId: string, clientSecret: string): Promise<Response> {
+  return fetch(`${url}/Auth/connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+    }),
+  });
+}
+
 /** A token from `url` for the bootstrap client that the first start wrote into `dataDir`. */
 export async function bootstrapToken(url: string, dataDir: string): Promise<string> {
   const { readFile } = await import('node:fs/promises');
@@ -136,15 +149,7 @@ export async function bootstrapToken(url: string, dataDir: string): Promise<stri
     clientId: string;
     clientSecret: string;
   };
-  const res = await fetch(`${url}/Auth/connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-    }),
-  });
+  const res = await requestToken(url, client.clientId, client.clientSecret);
   if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { access_token: string }).access_token;
 }
