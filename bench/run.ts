@@ -143,7 +143,7 @@ try {
     }
     if (deleteFigure) figures.push(deleteFigure);
     if (only.has('postgres')) figures.push(await postgresWriteFigure(ctx, ics, values['ics-root']));
-    if (only.has('import')) figures.push(await importFigure(ctx, ics));
+    if (only.has('import')) figures.push(await importFigure(ctx, ics, values['ics-root']));
     if (only.has('logging')) figures.push(await loggingFigure(ctx, values['ics-root']));
     if (only.has('memory')) figures.push(await memoryFigure(ctx, values['ics-root']));
     if (only.has('export')) figures.push(await exportFigure(ctx, ics));

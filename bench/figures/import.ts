@@ -17,12 +17,18 @@ import { type Figure, median, ratioRow } from '../lib/report.js';
 //
 // Each interaction looks like a contact-centre call: a 6-minute recording (8 kHz 16-bit mono WAV,
 // about 5 MiB), a transcript (16 KiB) and an AI summary (2 KiB).
+//
+// The machine is shared and its speed changes from one second to the next, so the sides are
+// compared round by round: after one untimed warm-up round of each (the source server's and the
+// bench process's code optimised, the source's files in the page cache), each round runs the three
+// sides one after another (in reverse order every other round), and the ratio is the median of the
+// rounds' own ratios. `ics import` runs from --ics-root when given, like the server.
 
 const WINDOW_START = Date.parse('2031-01-05T00:00:00Z');
 const CONCURRENCY = 4;
 type Side = 'import' | 'loop' | 'durable';
 
-export async function importFigure(ctx: BenchContext, ics: IcsServer): Promise<Figure> {
+export async function importFigure(ctx: BenchContext, ics: IcsServer, icsRoot = ROOT): Promise<Figure> {
   const n = ctx.params.importInteractions;
   ctx.log(`  import: seeding ${n} interactions (5 MiB recording, transcript, summary) on the source`);
   const files: { path: string; bytes: number }[] = [];
@@ -69,11 +75,12 @@ export async function importFigure(ctx: BenchContext, ics: IcsServer): Promise<F
 
   const importOnce = async (round: number) => {
     const dir = join(ctx.workDir, `import-target-${round}`);
+    rmSync(dir, { recursive: true, force: true });
     const started = process.hrtime.bigint();
     const out = await run(
       process.execPath,
       [
-        join(ROOT, 'bin', 'ics.js'),
+        join(icsRoot, 'bin', 'ics.js'),
         'import',
         '--from',
         ics.url,
@@ -91,7 +98,7 @@ export async function importFigure(ctx: BenchContext, ics: IcsServer): Promise<F
       ],
       { env: { ...process.env, ICS_DATA_DIR: dir, ICS_LOG_LEVEL: 'warn' } },
     );
-    importWall.push(Number(process.hrtime.bigint() - started) / 1e9);
+    const wall = Number(process.hrtime.bigint() - started) / 1e9;
     const summary = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
       items: { copied: number; failed: number };
       seconds: number;
@@ -99,7 +106,7 @@ export async function importFigure(ctx: BenchContext, ics: IcsServer): Promise<F
     if (summary.items.copied !== files.length || summary.items.failed !== 0)
       throw new Error(`import copied ${summary.items.copied} of ${files.length}: ${out.slice(-2000)}`);
     rmSync(dir, { recursive: true, force: true });
-    return totalBytes / 1e6 / summary.seconds;
+    return { mbs: totalBytes / 1e6 / summary.seconds, wall };
   };
 
   const loopOnce = async (round: number, durable: boolean) => {
@@ -140,12 +147,22 @@ export async function importFigure(ctx: BenchContext, ics: IcsServer): Promise<F
   };
 
   const sides: Side[] = ['import', 'loop', 'durable'];
-  for (let r = 0; r < ctx.params.rounds; r++) {
+  const rounds = ctx.params.importRounds;
+  ctx.log(`  import warm-up: ${files.length} files, ${sides.join(', ')} (not counted)`);
+  await importOnce(-1);
+  await loopOnce(-1, false);
+  await loopOnce(-1, true);
+  for (let r = 0; r < rounds; r++) {
     for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
-      ctx.log(`  import round ${r + 1}/${ctx.params.rounds}: ${files.length} files, ${side}`);
-      mbs[side].push(side === 'import' ? await importOnce(r) : await loopOnce(r, side === 'durable'));
+      ctx.log(`  import round ${r + 1}/${rounds}: ${files.length} files, ${side}`);
+      if (side === 'import') {
+        const { mbs: v, wall } = await importOnce(r);
+        mbs.import.push(v);
+        importWall.push(wall);
+      } else mbs[side].push(await loopOnce(r, side === 'durable'));
     }
   }
+  const perRound = (yard: number[]) => mbs.import.map((v, i) => (v / yard[i]).toFixed(2)).join(' / ');
   agent.destroy();
   const mib = (totalBytes / 1024 ** 2).toFixed(0);
   const what = `${n} interactions, ${files.length} files, ${mib} MiB`;
@@ -161,18 +178,20 @@ export async function importFigure(ctx: BenchContext, ics: IcsServer): Promise<F
         ics: mbs.import,
         yardstick: mbs.loop,
         min: 0.5,
-        note: `import timed from its own summary (count + copy); the whole command with process start and migration: median ${median(importWall).toFixed(2)} s`,
+        paired: true,
+        note: `ratio: median of the rounds' ratios (${perRound(mbs.loop)}); import timed from its own summary (count + copy); the whole command with process start and migration: median ${median(importWall).toFixed(2)} s`,
       }),
       ratioRow({
         measure: `${what}, against the loop with each file made durable (floor)`,
         unit: 'MB/s',
         ics: mbs.import,
         yardstick: mbs.durable,
-        note: 'floor: the same loop, plus fsync of each file and of its directory',
+        paired: true,
+        note: `floor: the same loop, plus fsync of each file and of its directory; rounds' ratios ${perRound(mbs.durable)}`,
       }),
     ],
     notes: [
-      `${CONCURRENCY} interactions at a time on every side (the importer's default); ${ctx.params.rounds} interleaved rounds`,
+      `${CONCURRENCY} downloads at a time on every side (the importer's default); ${rounds} interleaved rounds after a warm-up round; import from ${icsRoot}`,
       'import: a counting search pass, then per interaction a create and per file download → SHA-256 → temporary file, fsync, link, directory fsync → row commit (the ordinary ContentService upload: two SQLite commits per file, one per interaction, each made durable by an fdatasync of the WAL in the thread pool); 4 downloads in flight, 8 interactions worked on',
     ],
   };

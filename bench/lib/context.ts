@@ -26,6 +26,8 @@ export interface Params {
   largeUploadMiB: number;
   /** Interactions copied by `ics import` per round (each: a 5 MiB recording, a transcript, a summary). */
   importInteractions: number;
+  /** Interleaved rounds of the import figure (after one untimed warm-up round of each side). */
+  importRounds: number;
   /** Events per round in the webhooks figure (half uploads, half deletes). */
   webhookEvents: number;
 }
@@ -47,6 +49,7 @@ export const QUICK: Params = {
   pgWrites: 200,
   largeUploadMiB: 256,
   importInteractions: 20,
+  importRounds: 3,
   webhookEvents: 2000,
 };
 
@@ -67,6 +70,7 @@ export const FULL: Params = {
   pgWrites: 1000,
   largeUploadMiB: 1024,
   importInteractions: 60,
+  importRounds: 7,
   webhookEvents: 10_000,
 };
 

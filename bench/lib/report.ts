@@ -28,7 +28,7 @@ export interface Row {
   target: string;
   verdict: Verdict;
   /** Every round's values, for the JSON. */
-  rounds?: { ics: number[]; yardstick?: number[] };
+  rounds?: { ics: number[]; yardstick?: number[]; ratios?: number[] };
   note?: string;
 }
 
@@ -50,10 +50,18 @@ export function ratioRow(opts: {
   yardstick: number[] | undefined;
   min?: number;
   note?: string;
+  /**
+   * The two sides were measured in pairs (round i of each): the ratio is the median of the rounds'
+   * own ratios instead of the ratio of the medians, so a round the machine slowed down is compared
+   * with its own yardstick.
+   */
+  paired?: boolean;
 }): Row {
   const ics = median(opts.ics);
   const yard = opts.yardstick && opts.yardstick.length > 0 ? median(opts.yardstick) : undefined;
-  const ratio = yard === undefined ? undefined : ics / yard;
+  const pairs =
+    opts.paired && opts.yardstick ? opts.ics.map((v, i) => v / (opts.yardstick as number[])[i]) : [];
+  const ratio = yard === undefined ? undefined : opts.paired ? median(pairs) : ics / yard;
   let verdict: Verdict = 'INFO';
   if (opts.min !== undefined) verdict = ratio === undefined ? 'SKIP' : ratio >= opts.min ? 'PASS' : 'MISS';
   return {
@@ -64,7 +72,7 @@ export function ratioRow(opts: {
     ratio,
     target: opts.min === undefined ? '—' : `≥ ${opts.min} ×`,
     verdict,
-    rounds: { ics: opts.ics, yardstick: opts.yardstick },
+    rounds: { ics: opts.ics, yardstick: opts.yardstick, ...(opts.paired && { ratios: pairs }) },
     note: opts.note,
   };
 }
