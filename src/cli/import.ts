@@ -109,6 +109,8 @@ export async function importCommand(args: string[]): Promise<number> {
             ...window,
             sliceMs,
             concurrency,
+            // The target refuses uploads beyond its per-account limit: the import stays within it.
+            maxUploads: deps.config.limits.maxConcurrentUploadsPerAccount,
             rateIntervalMs: rateIntervalMs as number,
             retry: { ...DEFAULT_RETRY, maxRetries },
             source: {

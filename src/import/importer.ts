@@ -34,6 +34,11 @@ export interface ImportOptions {
   sliceMs: number;
   /** Downloads in flight at once (twice as many interactions are worked on, see Importer). */
   concurrency: number;
+  /**
+   * Uploads open at once in this process, at most: the target's per-account limit
+   * (`ICS_MAX_CONCURRENT_UPLOADS`), which refuses any upload beyond it. Default: no bound.
+   */
+  maxUploads?: number;
 }
 
 export interface ImportHooks {
@@ -56,14 +61,16 @@ export function timeSlices(start: number, end: number, sliceMs: number): { start
  * keys, and skips what is already there, so running it again resumes where it stopped.
  *
  * It walks the window twice: first counting (searches only), so progress has totals; then copying,
- * the files of one interaction one after another, with `concurrency` downloads in flight. A download
+ * the files of one interaction at the same time, with `concurrency` downloads in flight. A download
  * gives its slot back once its body has arrived, while its file is fsynced and its row committed, so
  * twice as many interactions are worked on as there are slots: one waits for the disk while another
- * downloads.
+ * downloads. Uploads open at once stay within `maxUploads` (the target refuses more).
  */
 export class Importer {
   readonly #summary = emptySummary();
   readonly #slots: DownloadSlots;
+  /** Uploads open (from the intent's commit to the row's): bounded by the target's limit. */
+  readonly #uploads: DownloadSlots;
 
   constructor(
     private readonly deps: {
@@ -79,14 +86,17 @@ export class Importer {
     private readonly hooks: ImportHooks = {},
   ) {
     this.#slots = new DownloadSlots(opts.concurrency);
+    this.#uploads = new DownloadSlots(opts.maxUploads ?? Number.POSITIVE_INFINITY);
   }
 
   async run(signal?: AbortSignal): Promise<ImportSummary> {
     const t0 = Date.now();
     const stop = new AbortController();
     const halt = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-    // Every request and backoff in flight listens to it: a few per worker.
-    setMaxListeners(16 * this.opts.concurrency + 16, halt);
+    // Every request, backoff and wait for a slot in flight listens to it: a few per file in flight,
+    // and an interaction's files are all in flight at once, however many it has. Each listener goes
+    // when its wait ends, so there is no count to warn at.
+    setMaxListeners(0, halt);
     const s = this.#summary;
     const fatal = (err: unknown) => {
       if (signal?.aborted) return;
@@ -210,14 +220,25 @@ export class Importer {
       }
     }
     const have = new Map((target?.content ?? []).map((c) => [c.contentKey, c]));
+    // The files of an interaction are copied at the same time: the small ones (a transcript, a
+    // summary) then wait for their fsyncs and commits beside the recording's, not after it. Items
+    // that would land under the same key in the target still go one after another, in listed order.
+    const chains = new Map<string, Promise<void>>();
     for (const item of src.content) {
-      if (signal.aborted) return;
+      if (signal.aborted) break;
       if (isInvalid(item)) {
         this.#item(src.guid, item.contentKey, 'failed', 0, `the source's item is invalid: ${item.invalid}`);
         continue;
       }
-      await this.#copyItem(src.guid, item, have, signal);
+      const key = safeKey(item) ?? item.contentKey;
+      const before = chains.get(key) ?? Promise.resolve();
+      chains.set(
+        key,
+        before.then(() => (signal.aborted ? undefined : this.#copyItem(src.guid, item, have, signal))),
+      );
     }
+    // All of them settle before the worker moves on; the first failure (the target is down) is thrown.
+    for (const r of await Promise.allSettled(chains.values())) if (r.status === 'rejected') throw r.reason;
   }
 
   #target(guid: string) {
@@ -308,6 +329,7 @@ export class Importer {
       }
       return dl.body as unknown as Readable;
     };
+    const done = await this.#uploads.acquire(signal);
     try {
       const { created } = await this.deps.content.upload(this.opts.ctx, guid, item.contentKey, {
         body: open,
@@ -330,6 +352,8 @@ export class Importer {
           message: `the source sent a short or long file (${err.message})`,
         });
       throw err;
+    } finally {
+      done();
     }
   }
 

@@ -227,6 +227,20 @@ describe('ics import from a misbehaving source', () => {
     assert.match(res.stderr, /import stopped/);
   });
 
+  test("the import keeps within the target's limit of uploads in progress", async () => {
+    // 4 downloads, 8 interactions and their files at once, against a target that takes 2 uploads
+    // per account at a time: every file is copied, none refused with "uploads in progress".
+    proxy.clear();
+    const dir = await freshTarget();
+    const res = await runImportToEnd(
+      importArgs({ url: proxy.url }, creds, START, END, ['--concurrency', '4']),
+      { ICS_DATA_DIR: dir, ICS_MAX_CONCURRENT_UPLOADS: '2' },
+    );
+    assert.equal(res.code, 0, JSON.stringify(res.summary?.failures));
+    assert.equal(res.summary?.items.failed, 0);
+    assert.deepEqual((await targetSnapshot(dir)).byGuid, want.byGuid);
+  });
+
   test('--rate spaces the requests to the source', async () => {
     proxy.clear();
     const seenBefore = proxy.seen.length;
