@@ -25,6 +25,13 @@ function kindOf(text) {
   )?.[1];
   if (!verb) return sql.slice(0, 40);
   if (verb === 'begin' || verb === 'start transaction') return 'begin';
+  // A write behind a CTE (the ledger append on PostgreSQL: head upsert, then the entry's insert) is
+  // named by that write.
+  const main = verb === 'with' ? /\)\s*(insert into|update|delete from)\s+"?(\w+)"?/.exec(sql) : null;
+  if (main) {
+    const name = main[1] === 'insert into' ? 'insert' : main[1] === 'delete from' ? 'delete' : main[1];
+    return `${name} ${main[2]}${/\bon conflict\b.*\bdo update\b/.test(sql) ? ' (after an upsert)' : ''}`;
+  }
   if (verb === 'commit' || verb === 'rollback') return verb;
   const table =
     verb === 'select' || verb === 'with'

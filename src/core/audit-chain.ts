@@ -9,24 +9,22 @@ export const GENESIS_HASH = '0'.repeat(64);
  * order), so editing, inserting, reordering or removing an entry breaks the chain after it.
  */
 export function hashAuditEntry(account: string, seq: number, prevHash: string, d: AuditDraft): string {
-  const canonical = JSON.stringify([
-    account,
-    seq,
-    prevHash,
-    d.at,
-    d.actorClientId,
-    d.actorSubject,
-    d.action,
-    d.guid,
-    d.contentKey,
-    d.type,
-    d.contentLength,
-    d.sha256,
-    d.reason,
-    d.requestId,
-    d.details === null ? null : canonicalize(d.details),
-  ]);
+  const canonical = JSON.stringify([account, seq, prevHash, ...canonicalTail(d)]);
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * The canonical form of hashAuditEntry split around the two values only the ledger's head knows:
+ * `before + seq + ',"' + prevHash + '",' + after` is exactly the JSON hashAuditEntry hashes (seq is
+ * an integer, prevHash lowercase hex, so neither needs escaping). PostgreSQL computes the hash from
+ * these parts inside the statement that takes the head (metadata/kysely-metadata-tx.ts), SQLite and
+ * the verifier from the whole; a test pins that both give the same bytes.
+ */
+export function canonicalParts(account: string, d: AuditDraft): { before: string; after: string } {
+  return {
+    before: `[${JSON.stringify(account)},`,
+    after: JSON.stringify(canonicalTail(d)).slice(1),
+  };
 }
 
 export function chainEntry(account: string, seq: number, prevHash: string, draft: AuditDraft): AuditEntry {
@@ -48,6 +46,24 @@ export function findChainBreak(
     next = { seq: e.seq + 1, prevHash: e.hash };
   }
   return undefined;
+}
+
+/** Every field after prevHash, in the canonical order. */
+function canonicalTail(d: AuditDraft): unknown[] {
+  return [
+    d.at,
+    d.actorClientId,
+    d.actorSubject,
+    d.action,
+    d.guid,
+    d.contentKey,
+    d.type,
+    d.contentLength,
+    d.sha256,
+    d.reason,
+    d.requestId,
+    d.details === null ? null : canonicalize(d.details),
+  ];
 }
 
 function canonicalize(v: unknown): unknown {

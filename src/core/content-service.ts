@@ -231,7 +231,8 @@ export class ContentService {
           },
         ]);
         if (!prev) return { prev, entries: [] as PurgeEntry[] };
-        await tx.appendAudit(
+        // Not awaited: it commits with the transaction (or fails its commit), and nobody reads it.
+        tx.appendAudit(
           account,
           auditDraft(ctx, { at: now, action: 'content.replace', guid, reason: 'api', item: prev }),
         );

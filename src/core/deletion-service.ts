@@ -9,7 +9,7 @@ import {
   interactionNotFound,
   unavailable,
 } from './errors.js';
-import { type EventRecorder, receiptOf } from './events.js';
+import type { EventRecorder } from './events.js';
 import type { Faults } from './faults.js';
 import { isGuid, parseGuid } from './guid.js';
 import { heldConflict } from './hold-visibility.js';
@@ -20,7 +20,14 @@ import {
   notAuthorizedToRemoveGuid,
 } from './permissions.js';
 import type { Purger } from './purger.js';
-import type { AuditEntry, ContentRecord, ContentTypeName, LegalHold, PurgeEntry } from './types.js';
+import type {
+  AuditAppend,
+  AuditEntry,
+  ContentRecord,
+  ContentTypeName,
+  LegalHold,
+  PurgeEntry,
+} from './types.js';
 
 /** Serialises delete-batches per account (across nodes when backed by the database). */
 export interface AccountLocks {
@@ -77,7 +84,7 @@ export class DeletionService {
   async deleteContent(ctx: RequestContext, rawGuid: string, rawKey: string): Promise<AuditEntry[]> {
     const guid = parseGuid(rawGuid);
     const target = parseContentKey(rawKey);
-    const { entries, purge } = await this.deps.store.transaction(async (tx) => {
+    const { appends, purge } = await this.deps.store.transaction(async (tx) => {
       const { interaction, content: items } = await tx.lockInteractionWithContent(ctx.actor.account, guid);
       if (!interaction || items.length === 0) throw interactionNotFound(guid);
       const chosen = selectContent(target, items);
@@ -106,7 +113,7 @@ export class DeletionService {
       return this.#record(tx, ctx, deleted, reasons, 'content.delete');
     });
     await this.#erase(purge);
-    return entries;
+    return entriesOf(appends);
   }
 
   /** Deletes the interaction, all its content and its metadata; only ledger entries remain. */
@@ -115,7 +122,7 @@ export class DeletionService {
     const result = await this.#deleteWhole(ctx, guid, 'api');
     if (!result) throw interactionNotFound(guid);
     await this.#erase(result.purge);
-    return result.entries;
+    return entriesOf(result.appends);
   }
 
   /**
@@ -160,7 +167,8 @@ export class DeletionService {
     if (interaction.legalHold) return { outcome: 'held', hold: interaction.legalHold };
     if (!req.contentTypes) {
       const whole = await this.#wholeIn(tx, ctx, req.guid, req.reason, req.details);
-      return { outcome: 'deleted', ...whole };
+      // The caller records the entries in this transaction: they are waited for here.
+      return { outcome: 'deleted', entries: await entriesOf(whole.appends), purge: whole.purge };
     }
     const types = req.contentTypes;
     const items = await tx.listContent(account, req.guid);
@@ -173,12 +181,13 @@ export class DeletionService {
     );
     const reasons = new Map<ContentRecord, Reason>(deleted.map((d) => [d, req.reason]));
     const recorded = await this.#record(tx, ctx, deleted, reasons, 'content.delete', req.details);
-    if (chosen.length < items.length) return { outcome: 'deleted', ...recorded };
+    if (chosen.length < items.length)
+      return { outcome: 'deleted', entries: await entriesOf(recorded.appends), purge: recorded.purge };
     // Its last item went: the interaction goes with it.
     const whole = await this.#wholeIn(tx, ctx, req.guid, req.reason, req.details);
     return {
       outcome: 'deleted',
-      entries: [...recorded.entries, ...whole.entries],
+      entries: await entriesOf([...recorded.appends, ...whole.appends]),
       purge: [...recorded.purge, ...whole.purge],
     };
   }
@@ -214,31 +223,29 @@ export class DeletionService {
     const deleted = await tx.deleteInteraction(ctx.actor.account, guid);
     const reasons = new Map<ContentRecord, Reason>(deleted.map((d) => [d, reason]));
     const recorded = await this.#record(tx, ctx, deleted, reasons, 'content.delete', details);
-    const whole = await tx.appendAudit(
-      ctx.actor.account,
-      auditDraft(ctx, {
-        action: 'interaction.delete',
-        guid,
-        reason,
-        details: { contentItems: deleted.length, ...details },
-      }),
-    );
+    const draft = auditDraft(ctx, {
+      action: 'interaction.delete',
+      guid,
+      reason,
+      details: { contentItems: deleted.length, ...details },
+    });
+    const whole = tx.appendAudit(ctx.actor.account, draft);
     await this.deps.events.record(tx, [
       {
         type: 'interaction.deleted.v1',
         account: ctx.actor.account,
         subject: guid,
-        at: whole.at,
+        at: draft.at,
         data: {
           account: ctx.actor.account,
           guid,
           reason,
           contentItems: deleted.length,
-          receipt: receiptOf(whole),
+          receipt: whole.receipt,
         },
       },
     ]);
-    return { entries: [...recorded.entries, whole], purge: recorded.purge };
+    return { appends: [...recorded.appends, whole], purge: recorded.purge };
   }
 
   async #record(
@@ -258,22 +265,14 @@ export class DeletionService {
         reason: 'delete' as const,
       })),
     );
-    const entries: AuditEntry[] = [];
-    for (const d of deleted) {
-      entries.push(
-        await tx.appendAudit(
-          ctx.actor.account,
-          auditDraft(ctx, {
-            at: now,
-            action,
-            guid: d.guid,
-            reason: reasons.get(d) ?? 'api',
-            item: d,
-            details,
-          }),
-        ),
-      );
-    }
+    // Not awaited: on PostgreSQL the database chains the entries and the events read their receipts
+    // from it, so nothing waits for an answer while the account's ledger head is locked.
+    const appends = deleted.map((d) =>
+      tx.appendAudit(
+        ctx.actor.account,
+        auditDraft(ctx, { at: now, action, guid: d.guid, reason: reasons.get(d) ?? 'api', item: d, details }),
+      ),
+    );
     await this.deps.events.record(
       tx,
       deleted.map((d, i) => ({
@@ -287,12 +286,12 @@ export class DeletionService {
           contentKey: d.contentKey,
           type: d.type,
           reason: reasons.get(d) ?? 'api',
-          receipt: receiptOf(entries[i]),
+          receipt: appends[i].receipt,
         },
       })),
     );
     this.deps.faults.hit('delete.before-commit');
-    return { entries, purge };
+    return { appends, purge };
   }
 
   async #erase(purge: PurgeEntry[]) {
@@ -307,6 +306,10 @@ export class DeletionService {
     }
   }
 }
+
+/** The entries of appends, once the store has answered them (after the commit, on the hot paths). */
+const entriesOf = (appends: readonly AuditAppend[]): Promise<AuditEntry[]> =>
+  Promise.all(appends.map((a) => a.entry));
 
 function validateBatch(raw: unknown): string[] {
   if (!raw || typeof raw !== 'object' || !Array.isArray((raw as { guids?: unknown }).guids)) {

@@ -40,3 +40,17 @@ export const noEvents: EventRecorder = { record: async () => undefined };
 
 /** A ledger entry's receipt: `<account>:<seq>:<hash>`, as in the x-deletion-receipt header. */
 export const receiptOf = (e: AuditEntry): string => `${e.account}:${e.seq}:${e.hash}`;
+
+/**
+ * The receipt of a ledger entry appended in the same transaction whose seq and hash the store has
+ * not answered yet (AuditAppend.receipt). Put it into an event's data where the receipt string
+ * goes: the EventRecorder writes `<account>:<seq>:<hash>` in its place within the transaction (on
+ * PostgreSQL the database fills it in, so recording the event waits for nothing). Not JSON itself.
+ */
+export class PendingReceipt {
+  constructor(readonly account: string) {}
+
+  toJSON(): never {
+    throw new Error('a pending ledger receipt must be recorded through an EventRecorder that fills it in');
+  }
+}

@@ -47,7 +47,8 @@ export class HoldService {
       const interaction = await tx.lockInteraction(ctx.actor.account, guid);
       if (!interaction) throw interactionNotFound(guid);
       await tx.setLegalHold(ctx.actor.account, guid, hold);
-      await tx.appendAudit(
+      // Not awaited: it commits with the transaction (or fails its commit), and nobody reads it.
+      tx.appendAudit(
         ctx.actor.account,
         auditDraft(ctx, {
           at: hold.placedAt,
@@ -79,7 +80,7 @@ export class HoldService {
       if (!interaction.legalHold) throw holdNotFound(guid);
       await tx.setLegalHold(ctx.actor.account, guid, null);
       const { reason, caseId } = interaction.legalHold;
-      await tx.appendAudit(
+      tx.appendAudit(
         ctx.actor.account,
         auditDraft(ctx, {
           action: 'legal_hold.release',

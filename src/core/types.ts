@@ -1,4 +1,5 @@
 // The domain's types. Times are epoch milliseconds; the HTTP layer formats them.
+import type { PendingReceipt } from './events.js';
 
 export const CONTENT_TYPES = [
   'callRecording',
@@ -207,6 +208,22 @@ export interface AuditEntry extends AuditDraft {
   seq: number;
   prevHash: string;
   hash: string;
+}
+
+/**
+ * A ledger entry on its way (MetadataTx.appendAudit): the store chooses its seq and hash, on
+ * PostgreSQL inside the statement that takes the account's head.
+ */
+export interface AuditAppend {
+  /**
+   * The chained entry. On PostgreSQL this waits for the database's answer, and the account's head
+   * stays locked until the transaction ends: awaiting it inside the transaction puts a round trip
+   * into that lock, so the hot paths await it after the commit. The transaction commits only with
+   * the entry, awaited or not; if the append fails, so does the commit.
+   */
+  readonly entry: Promise<AuditEntry>;
+  /** Stands for the entry's receipt in the data of an event recorded in the same transaction (events.ts). */
+  readonly receipt: PendingReceipt;
 }
 
 export interface AuditQuery {

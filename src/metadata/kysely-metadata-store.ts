@@ -78,6 +78,8 @@ export class KyselyMetadataStore implements MetadataStore {
       const result = await this.#db.transaction().execute(async (trx) => {
         const tx = new KyselyMetadataTx(trx);
         const value = await fn(tx);
+        // Ledger appends nobody awaited are written before COMMIT (a failed one rolls back).
+        await tx.settled();
         erased = tx.erased;
         return value;
       });

@@ -1,7 +1,9 @@
 import { type Compilable, type Kysely, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import { chainEntry, GENESIS_HASH } from '../core/audit-chain.js';
+import { canonicalParts, chainEntry, GENESIS_HASH } from '../core/audit-chain.js';
+import { PendingReceipt } from '../core/events.js';
 import type {
+  AuditAppend,
   AuditDraft,
   AuditEntry,
   ContentRecord,
@@ -30,7 +32,7 @@ import {
   lockInteractionQuery,
   toContentList,
 } from './reads.js';
-import { registerSqlTransaction } from './sql-handle.js';
+import { type ReceiptSource, registerSqlTransaction } from './sql-handle.js';
 import { atSeam, isForeignKeyViolation } from './store-errors.js';
 
 /** A write whose result is not read. */
@@ -54,8 +56,17 @@ export class KyselyMetadataTx implements MetadataTx {
    * deleteContent answer from it, so their statements are sent without waiting (pg-pipeline.ts).
    */
   readonly #listed = new Map<string, ContentRecord[]>();
-  /** Ledger heads this transaction holds: once upserted, the head row is locked until the end. */
+  /** SQLite: ledger heads this transaction holds (once upserted, the head row is locked until the end). */
   readonly #heads = new Map<string, { seq: number; hash: string }>();
+  /** SQLite: the appends issued so far, chained in call order. */
+  #appending: Promise<unknown> = Promise.resolve();
+  /** Appends issued per account in this transaction. */
+  readonly #issued = new Map<string, number>();
+  /** Every pending receipt of this transaction: its account, its append's place among them, its entry. */
+  readonly #receipts = new WeakMap<
+    PendingReceipt,
+    { account: string; ordinal: number; entry: Promise<AuditEntry>; known?: AuditEntry }
+  >();
   /** Whether rows were deleted: the store then scrubs their old images from SQLite's WAL. */
   erased = false;
 
@@ -63,7 +74,7 @@ export class KyselyMetadataTx implements MetadataTx {
   constructor(trx: Kysely<Database>, pipe?: PgPipeline) {
     this.#trx = trx;
     this.#pipe = pipe;
-    registerSqlTransaction(this, trx, (q) => this.#later(q));
+    registerSqlTransaction(this, trx, { later: (q) => this.#later(q), receipts: this.#receiptSource });
   }
 
   /** Rows of a statement that is waited for (through the pipeline on PostgreSQL, so failures of earlier writes surface). */
@@ -418,38 +429,129 @@ export class KyselyMetadataTx implements MetadataTx {
     });
   }
 
-  appendAudit(account: string, draft: AuditDraft): Promise<AuditEntry> {
-    return atSeam(async () => {
-      // Upserting the head row both reads the previous (seq, hash) and row-locks the head until this
-      // transaction ends, in one statement and on both dialects: a concurrent append of the same
-      // account (another connection or node) blocks on the lock and then sees the committed head.
-      // On SQLite the write transaction is already exclusive. The first append inserts (1, GENESIS).
-      // Further appends in the same transaction hold the head already and need not read it again.
-      let head = this.#heads.get(account);
-      if (head) head = { seq: head.seq + 1, hash: head.hash };
-      else {
-        const [row] = await this.#rows(
-          this.#trx
-            .insertInto('audit_heads')
-            .values({ account, last_seq: 1, last_hash: GENESIS_HASH })
-            .onConflict((oc) =>
-              oc.column('account').doUpdateSet((eb) => ({ last_seq: eb('audit_heads.last_seq', '+', 1) })),
-            )
-            .returning(['last_seq', 'last_hash']),
-        );
-        head = { seq: Number(row.last_seq), hash: row.last_hash };
-      }
-      const entry = chainEntry(account, head.seq, head.hash, draft);
-      this.#heads.set(account, { seq: entry.seq, hash: entry.hash });
-      await this.#later(this.#trx.insertInto('audit_log').values(fromAudit(entry)));
-      await this.#later(
-        this.#trx
+  appendAudit(account: string, draft: AuditDraft): AuditAppend {
+    const ordinal = this.#issued.get(account) ?? 0;
+    this.#issued.set(account, ordinal + 1);
+    const entry = this.#pipe
+      ? this.#appendInSql(this.#pipe, account, draft)
+      : this.#appendInJs(account, draft);
+    // Whoever does not await it learns of a failure from the commit (pipeline failure / settled()).
+    entry.catch(() => undefined);
+    const receipt = new PendingReceipt(account);
+    this.#receipts.set(receipt, { account, ordinal, entry });
+    return { entry, receipt };
+  }
+
+  /** Resolves once every append issued so far is written (SQLite); the store awaits it before COMMIT. */
+  settled(): Promise<unknown> {
+    return this.#appending;
+  }
+
+  /**
+   * SQLite: the head is read (and, by the upsert, taken) here and the hash computed in process; the
+   * write transaction is exclusive anyway. Appends run one after another in call order, and further
+   * appends of the same account in this transaction use the head they already hold.
+   */
+  #appendInJs(account: string, draft: AuditDraft): Promise<AuditEntry> {
+    const run = this.#appending.then(() =>
+      atSeam(async () => {
+        let head = this.#heads.get(account);
+        if (head) head = { seq: head.seq + 1, hash: head.hash };
+        else {
+          const row = await upsertHead(this.#trx, account).executeTakeFirstOrThrow();
+          head = { seq: Number(row.last_seq), hash: row.last_hash };
+        }
+        const entry = chainEntry(account, head.seq, head.hash, draft);
+        this.#heads.set(account, { seq: entry.seq, hash: entry.hash });
+        await this.#trx.insertInto('audit_log').values(fromAudit(entry)).execute();
+        await this.#trx
           .updateTable('audit_heads')
           .set({ last_seq: entry.seq, last_hash: entry.hash })
-          .where('account', '=', account),
-      );
-      return entry;
+          .where('account', '=', account)
+          .execute();
+        return entry;
+      }),
+    );
+    this.#appending = run;
+    return run;
+  }
+
+  /**
+   * PostgreSQL: one statement takes the head (its upsert row-locks it until the transaction ends and
+   * returns the committed seq + 1 and hash, as a concurrent append of the same account, on any node,
+   * waits for the lock and then sees the committed head) and inserts the entry with its SHA-256
+   * computed by the database over core/audit-chain.ts's canonical form: canonicalParts' bytes around
+   * the seq and previous hash it just read. A second statement moves the head's hash on. Both are
+   * sent without waiting, so no round trip to ICS falls inside the head's lock (docs/performance.md);
+   * the entry is known when the database answers. A cascade's next append takes the head again, after
+   * this one in wire order, so it chains onto this entry.
+   */
+  #appendInSql(pipe: PgPipeline, account: string, draft: AuditDraft): Promise<AuditEntry> {
+    const { before, after } = canonicalParts(account, draft);
+    const r = fromAudit({ ...draft, account, seq: 0, prevHash: '', hash: '' });
+    const append = sql<{
+      seq: number;
+      prev_hash: string;
+      hash: string;
+    }>`with head as (${upsertHead(this.#trx, account)})
+      insert into audit_log (account, seq, at_ms, actor_client_id, actor_subject, action, guid, content_key,
+        type, content_length, sha256, reason, request_id, details, prev_hash, hash)
+      select ${r.account}, head.last_seq, ${r.at_ms}, ${r.actor_client_id}, ${r.actor_subject}, ${r.action},
+        ${r.guid}, ${r.content_key}, ${r.type}, ${r.content_length}, ${r.sha256}, ${r.reason}, ${r.request_id},
+        ${r.details}, head.last_hash,
+        encode(sha256(${Buffer.from(before, 'utf8')}::bytea
+          || convert_to(head.last_seq::text || ',"' || head.last_hash || '",', 'UTF8')
+          || ${Buffer.from(after, 'utf8')}::bytea), 'hex')
+      from head
+      returning seq, prev_hash, hash`;
+    const written = pipe.defer(append.compile(this.#trx));
+    pipe.send(
+      this.#trx
+        .updateTable('audit_heads')
+        .set((eb) => ({
+          last_hash: eb
+            .selectFrom('audit_log')
+            .select('audit_log.hash')
+            .whereRef('audit_log.account', '=', 'audit_heads.account')
+            .whereRef('audit_log.seq', '=', 'audit_heads.last_seq'),
+        }))
+        .where('account', '=', account)
+        .compile(),
+    );
+    return atSeam(async () => {
+      const [row] = (await written).rows;
+      return { ...draft, account, seq: Number(row.seq), prevHash: row.prev_hash, hash: row.hash };
     });
+  }
+
+  /**
+   * How an event recorded in this transaction writes the receipt of an entry appended in it
+   * (sql-handle.ts ReceiptSource): SQLite waits for the entry and writes it as a value; PostgreSQL
+   * reads it from the ledger in the statement itself, counting back from the account's head (held by
+   * this transaction, so only its own appends, in wire order, moved it).
+   */
+  readonly #receiptSource: ReceiptSource = {
+    ready: async (receipts) => {
+      if (this.#pipe) return;
+      for (const r of receipts) this.#receiptOf(r).known = await this.#receiptOf(r).entry;
+    },
+    seqAndHash: (receipt) => {
+      const r = this.#receiptOf(receipt);
+      if (!this.#pipe) {
+        if (!r.known) throw new Error('ReceiptSource.ready() must resolve before seqAndHash()');
+        return sql<string>`${`${r.known.seq}:${r.known.hash}`}`;
+      }
+      const back = (this.#issued.get(r.account) ?? 0) - 1 - r.ordinal;
+      return sql<string>`(select l.seq::text || ':' || l.hash from audit_heads h
+        join audit_log l on l.account = h.account and l.seq = h.last_seq - ${back}
+        where h.account = ${r.account})`;
+    },
+  };
+
+  #receiptOf(receipt: PendingReceipt) {
+    const r = this.#receipts.get(receipt);
+    if (!r) throw new Error('this receipt belongs to another transaction');
+    return r;
   }
 
   async #addToCount(account: string, guid: string, delta: number): Promise<void> {
@@ -462,6 +564,17 @@ export class KyselyMetadataTx implements MetadataTx {
         .where('guid', '=', guid),
     );
   }
+}
+
+/** Takes the account's head: seq + 1 and the hash as committed (the first append inserts 1, GENESIS). */
+function upsertHead(trx: Kysely<Database>, account: string) {
+  return trx
+    .insertInto('audit_heads')
+    .values({ account, last_seq: 1, last_hash: GENESIS_HASH })
+    .onConflict((oc) =>
+      oc.column('account').doUpdateSet((eb) => ({ last_seq: eb('audit_heads.last_seq', '+', 1) })),
+    )
+    .returning(['last_seq', 'last_hash']);
 }
 
 const lockKey = (account: string, guid: string) => `${account}\u0000${guid}`;

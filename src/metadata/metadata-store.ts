@@ -1,5 +1,6 @@
 import type {
   ApiClient,
+  AuditAppend,
   AuditDraft,
   AuditEntry,
   AuditQuery,
@@ -71,10 +72,14 @@ export interface MetadataTx extends MetadataReader {
   takeUploadIntent(intent: PurgeEntry): Promise<boolean>;
   /**
    * Appends one entry to the account's hash-chained audit ledger: next seq, prevHash = the previous
-   * entry's hash (or the genesis hash), hash computed by core/audit-chain.ts. Serialised per account
-   * across nodes.
+   * entry's hash (or the genesis hash), hash over core/audit-chain.ts's canonical form. Serialised
+   * per account across nodes: the account's head stays locked until the transaction ends. Returns
+   * at once; appends of one transaction chain in the order they were called. On PostgreSQL the
+   * database computes seq and hash in the statement that takes the head, so nothing between taking
+   * the head and COMMIT waits for ICS unless the caller awaits `entry` inside the transaction.
+   * A failed append fails the transaction (its commit, if `entry` was not awaited).
    */
-  appendAudit(account: string, draft: AuditDraft): Promise<AuditEntry>;
+  appendAudit(account: string, draft: AuditDraft): AuditAppend;
 }
 
 export interface MetadataStore extends MetadataReader {

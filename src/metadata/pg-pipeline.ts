@@ -9,6 +9,7 @@ import { CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely
  *   ledger and the outbox, counter updates): they are not waited for, so they ride along with the
  *   next statement that is, or with COMMIT. A failure is kept and thrown by the next `run` or by
  *   `commit`: the server has aborted the transaction by then, so nothing after it takes effect.
+ * - `defer` is `send` for a statement whose result is read later, if at all (a ledger append).
  * - `run` sends and waits; several `run`s issued together share one round trip.
  *
  * Order is the wire order, so a statement sees the effects of every statement issued before it, and
@@ -38,6 +39,23 @@ export class PgPipeline {
         },
       ),
     );
+  }
+
+  /**
+   * `send` for a statement whose result is read later, if at all (a ledger append): not waited for,
+   * its failure kept like `send`'s (so COMMIT fails with it), and its result as a promise.
+   */
+  defer<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {
+    const result = this.#conn.executeQuery(query) as Promise<QueryResult<R>>;
+    this.#inFlight.push(
+      result.then(
+        () => undefined,
+        (error: unknown) => {
+          this.#failure ??= { error };
+        },
+      ),
+    );
+    return result;
   }
 
   async run<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {

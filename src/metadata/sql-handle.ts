@@ -1,4 +1,5 @@
-import type { Compilable, Kysely } from 'kysely';
+import type { Compilable, Kysely, RawBuilder } from 'kysely';
+import type { PendingReceipt } from '../core/events.js';
 import type { Database, Dialect } from './db-schema.js';
 import type { MetadataStore, MetadataTx } from './metadata-store.js';
 
@@ -23,6 +24,7 @@ export interface SqlHandle {
 const handles = new WeakMap<object, SqlHandle>();
 const transactions = new WeakMap<object, Kysely<Database>>();
 const laters = new WeakMap<object, (query: LaterWrite) => Promise<void>>();
+const receiptSources = new WeakMap<object, ReceiptSource>();
 
 /** A write whose result is not read (an INSERT, UPDATE or DELETE builder, not yet executed). */
 export type LaterWrite = Compilable<unknown> & { execute(): Promise<unknown> };
@@ -32,14 +34,37 @@ export function registerSqlHandle(store: MetadataStore, handle: SqlHandle): void
   handles.set(store, handle);
 }
 
+/**
+ * How a statement of a transaction writes the receipt of a ledger entry appended earlier in it,
+ * whose seq and hash ICS may not know yet (PendingReceipt).
+ */
+export interface ReceiptSource {
+  /** Resolves once these receipts can be written (SQLite: their entries are written; PostgreSQL: at once). */
+  ready(receipts: readonly PendingReceipt[]): Promise<void>;
+  /**
+   * The receipt's `<seq>:<hash>` as an SQL text expression, valid in the statement that the caller
+   * builds and issues next, synchronously after this call (on PostgreSQL the statement reads it
+   * from the ledger when it runs, so it depends on how many entries were appended before it).
+   */
+  seqAndHash(receipt: PendingReceipt): RawBuilder<string>;
+}
+
 /** Registers the Kysely transaction behind a MetadataTx (called by its constructor). */
 export function registerSqlTransaction(
   tx: MetadataTx,
   trx: Kysely<Database>,
-  later?: (query: LaterWrite) => Promise<void>,
+  opts: { later?: (query: LaterWrite) => Promise<void>; receipts?: ReceiptSource } = {},
 ): void {
   transactions.set(tx, trx);
-  if (later) laters.set(tx, later);
+  if (opts.later) laters.set(tx, opts.later);
+  if (opts.receipts) receiptSources.set(tx, opts.receipts);
+}
+
+/** The ReceiptSource of a MetadataTx, for a feature's statement that carries a receipt (the outbox). */
+export function receiptsOf(tx: MetadataTx): ReceiptSource {
+  const source = receiptSources.get(tx);
+  if (!source) throw new Error('this transaction cannot write pending receipts');
+  return source;
 }
 
 /** The SQL handle of a store opened by openMetadataStore. */

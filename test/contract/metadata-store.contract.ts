@@ -50,7 +50,7 @@ export function describeMetadataStore(
           await tx.insertInteraction(rec);
           await tx.putContent(content(rec));
           await tx.enqueuePurge([{ account, blobKey: 'x', notBefore: T0, reason: 'upload-intent' }]);
-          await tx.appendAudit(account, auditDraft());
+          await tx.appendAudit(account, auditDraft()).entry;
           throw boom;
         }),
         (err) => err === boom,

@@ -56,9 +56,9 @@ describe('SQLite file shared by several stores (server + CLI)', () => {
     const recB = interaction(account);
     await seed(a, [{ rec: recA, contents: 1 }]);
     await seed(b, [{ rec: recB, contents: 1 }]);
-    await a.transaction((tx) => tx.appendAudit(account, auditDraft()));
-    await b.transaction((tx) => tx.appendAudit(account, auditDraft()));
-    await a.transaction((tx) => tx.appendAudit(account, auditDraft()));
+    await a.transaction((tx) => tx.appendAudit(account, auditDraft()).entry);
+    await b.transaction((tx) => tx.appendAudit(account, auditDraft()).entry);
+    await a.transaction((tx) => tx.appendAudit(account, auditDraft()).entry);
     assert.equal(await a.count({ account, start: T0, end: T0 + 1 }), 2);
     assert.equal(await b.count({ account, start: T0, end: T0 + 1 }), 2);
     const ledger = await b.listAudit({ account, limit: 10 });
@@ -75,7 +75,9 @@ describe('SQLite file shared by several stores (server + CLI)', () => {
     const perProcess = 40;
     const child = runWriter(path, account, perProcess);
     for (let i = 0; i < perProcess; i++) {
-      await store.transaction((tx) => tx.appendAudit(account, auditDraft({ at: T0 + i, reason: 'parent' })));
+      await store.transaction(
+        (tx) => tx.appendAudit(account, auditDraft({ at: T0 + i, reason: 'parent' })).entry,
+      );
     }
     assert.equal(await child, 0);
     const ledger = await store.listAudit({ account, limit: 1000 });

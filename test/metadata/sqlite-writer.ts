@@ -8,7 +8,9 @@ const store = await openMetadataStore({ kind: 'sqlite', path });
 try {
   await store.migrate();
   for (let i = 0; i < Number(count); i++) {
-    await store.transaction((tx) => tx.appendAudit(account, auditDraft({ at: T0 + i, reason: 'child' })));
+    await store.transaction(
+      (tx) => tx.appendAudit(account, auditDraft({ at: T0 + i, reason: 'child' })).entry,
+    );
   }
 } finally {
   await store.close();

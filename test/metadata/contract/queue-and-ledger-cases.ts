@@ -184,7 +184,8 @@ export function queueAndLedgerCases(store: () => MetadataStore): void {
         auditDraft({ at: T0 + 40, guid, action: 'legal_hold.release' }),
       ];
       const appended = [];
-      for (const d of drafts) appended.push(await store().transaction((tx) => tx.appendAudit(account, d)));
+      for (const d of drafts)
+        appended.push(await store().transaction((tx) => tx.appendAudit(account, d).entry));
       assert.deepEqual(
         appended.map((e) => e.seq),
         [1, 2, 3, 4, 5],
@@ -204,7 +205,7 @@ export function queueAndLedgerCases(store: () => MetadataStore): void {
       assert.deepEqual(await seqs({ account: newAccount() }), []);
 
       const other = newAccount();
-      const first = await store().transaction((tx) => tx.appendAudit(other, auditDraft()));
+      const first = await store().transaction((tx) => tx.appendAudit(other, auditDraft()).entry);
       assert.equal(first.seq, 1);
       assert.equal(first.prevHash, GENESIS_HASH);
       const accounts = await store().listAuditAccounts();
@@ -215,7 +216,7 @@ export function queueAndLedgerCases(store: () => MetadataStore): void {
       const account = newAccount();
       await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          store().transaction((tx) => tx.appendAudit(account, auditDraft({ at: T0 + i }))),
+          store().transaction((tx) => tx.appendAudit(account, auditDraft({ at: T0 + i })).entry),
         ),
       );
       const listed = await store().listAudit({ account, limit: 100 });
@@ -228,15 +229,15 @@ export function queueAndLedgerCases(store: () => MetadataStore): void {
 
     test('a rolled-back append consumes no seq', async () => {
       const account = newAccount();
-      await store().transaction((tx) => tx.appendAudit(account, auditDraft()));
+      await store().transaction((tx) => tx.appendAudit(account, auditDraft()).entry);
       await assert.rejects(
         store().transaction(async (tx) => {
-          await tx.appendAudit(account, auditDraft());
+          await tx.appendAudit(account, auditDraft()).entry;
           throw new Error('boom');
         }),
         /boom/,
       );
-      await store().transaction((tx) => tx.appendAudit(account, auditDraft()));
+      await store().transaction((tx) => tx.appendAudit(account, auditDraft()).entry);
       const listed = await store().listAudit({ account, limit: 10 });
       assert.deepEqual(
         listed.map((e) => e.seq),
