@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, constants, createWriteStream, type Dir, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, type Dir, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { access, link, opendir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   BlobExistsError,
@@ -11,8 +11,9 @@ import {
   type ByteRange,
   type IncompleteUpload,
 } from './blob-store.js';
+import { DurableFile } from './durable-file.js';
 import { FileSlice } from './file-slice.js';
-import { errno, makeDirs, pruneEmptyDirs, syncCreatedDirs, syncDir } from './fs-durable.js';
+import { DirSyncs, errno, makeDirs, pruneEmptyDirs, syncDir } from './fs-durable.js';
 import { keyOfTempName, keyProblem, resolveKeyPath, TMP_DIR_NAME, tempStem } from './secure-path.js';
 import {
   assertValidRange,
@@ -42,9 +43,17 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR']);
 export class FsBlobStore implements BlobStore {
   readonly root: string;
   readonly #tmp: string;
+  readonly #dirSyncs: DirSyncs;
+  /**
+   * Directories being made by a put, until their entries in their parents are durable: another put
+   * into the same directory waits for that too, even though it did not make it.
+   */
+  readonly #making = new Map<string, Promise<void>>();
 
-  constructor(root: string) {
+  /** `opts.syncDir` replaces the directory fsync (tests watch or hold it; it must still fsync). */
+  constructor(root: string, opts: { syncDir?: (dir: string) => Promise<void> } = {}) {
     this.root = resolve(root);
+    this.#dirSyncs = new DirSyncs(opts.syncDir);
     this.#tmp = join(this.root, TMP_DIR_NAME);
     try {
       mkdirSync(this.#tmp, { recursive: true, mode: 0o700 });
@@ -58,30 +67,31 @@ export class FsBlobStore implements BlobStore {
     // Named after the key, so that the intent of a process that died mid-put can discard it.
     const tmp = join(this.#tmp, `${tempStem(key)}.${randomUUID()}.part`);
     holdBodyErrors(body);
-    let length = 0;
+    // The key's directory is made (and made durable) while the body streams. Should the put fail,
+    // the empty directory goes with the intent's erasure (delete() prunes empty directories).
+    const dirReady = this.#dirReady(dirname(path));
+    dirReady.catch(() => undefined);
     try {
       // Fail fast, before streaming gigabytes; link() below is the check that counts.
       if (await this.#isFile(path)) throw new BlobExistsError(key);
-      const counter = new Transform({
-        highWaterMark: CHUNK,
-        transform(chunk: Buffer, _encoding, done) {
-          length += chunk.length;
-          done(null, chunk);
-        },
-      });
-      // 'wx' never reuses a file; flush fsyncs before close, and pipeline waits for that close on
-      // success. On failure pipeline can settle while the file is still being opened, so wait for
-      // the close before the finally below unlinks it, or the file would appear after the unlink.
-      const file = createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: CHUNK });
+      // 'wx' never reuses a file; the file fsyncs and closes before it finishes. On failure
+      // pipeline can settle while the file is still being opened, so wait for the close before the
+      // finally below unlinks it, or the file would appear after the unlink.
+      const file = new DurableFile(tmp, { batchBytes: CHUNK });
       try {
-        await pipeline(body, counter, file);
+        await pipeline(body, file);
       } finally {
         if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
       }
+      const length = file.length;
+      await dirReady;
       await this.#publish(tmp, path, key);
       return { length };
     } catch (err) {
       body.destroy();
+      // The directory is made before this put's failure is answered, so that the erasure that
+      // follows (delete) finds it and prunes it if it is empty.
+      await dirReady.catch(() => undefined);
       throw this.#translate(err);
     } finally {
       // After a successful link the temporary name is only a second link to the same file. If it
@@ -221,20 +231,38 @@ export class FsBlobStore implements BlobStore {
 
   async close(): Promise<void> {}
 
-  /** Links the finished temporary file to its key, fsyncing every directory that changed. */
+  /**
+   * Makes `dir` (mkdir -p) and fsyncs the parent of every directory that made, so that `dir` is
+   * reachable after a power loss. Puts into a directory that another put is making share its work.
+   */
+  #dirReady(dir: string): Promise<void> {
+    const pending = this.#making.get(dir);
+    if (pending) return pending;
+    const making = (async () => {
+      const created = await makeDirs(dir);
+      await Promise.all([...new Set(created.map((d) => dirname(d)))].map((d) => this.#dirSyncs.sync(d)));
+    })().finally(() => {
+      this.#making.delete(dir);
+    });
+    this.#making.set(dir, making);
+    return making;
+  }
+
+  /** Links the finished temporary file to its key in its (made) directory and fsyncs that directory. */
   async #publish(tmp: string, path: string, key: string): Promise<void> {
     const dir = dirname(path);
-    const created: string[] = [];
     for (let attempt = 1; ; attempt++) {
-      created.push(...(await makeDirs(dir)));
       try {
         await link(tmp, path);
         break;
       } catch (err) {
         const code = errno(err);
         if (code === 'EEXIST') throw new BlobExistsError(key);
-        // A concurrent delete may prune the directory we just made; make it again.
-        if (code === 'ENOENT' && attempt < 3) continue;
+        // A concurrent delete may have pruned the directory since it was made; make it again.
+        if (code === 'ENOENT' && attempt < 3) {
+          await this.#dirReady(dir);
+          continue;
+        }
         if (!NO_HARD_LINKS.has(code ?? '')) throw err;
         // No hard links here: rename cannot refuse to replace, so check first (keys are fresh, and
         // the check above already ran; this narrows the window, it cannot close it).
@@ -243,7 +271,7 @@ export class FsBlobStore implements BlobStore {
         break;
       }
     }
-    await syncCreatedDirs(dir, created);
+    await this.#dirSyncs.sync(dir);
   }
 
   async #isFile(path: string): Promise<boolean> {

@@ -26,6 +26,49 @@ export async function syncDir(path: string): Promise<void> {
 }
 
 /**
+ * Directory fsyncs shared between callers, as a group commit: `sync(dir)` resolves once an fsync of
+ * `dir` that began after the call has finished, so whatever the caller changed in `dir` before it
+ * called is durable. Puts that finish at the same time in one directory (the files of one
+ * interaction, the first files of many interactions in their account's directory) share one fsync
+ * instead of one each; a caller never waits for more than the fsync running when it came plus one.
+ */
+export class DirSyncs {
+  readonly #dirs = new Map<string, { requested: number; synced: number; running?: Promise<void> }>();
+
+  /** `fsyncDir`: how one directory is fsynced (tests wrap it to watch or hold it). */
+  constructor(private readonly fsyncDir: (dir: string) => Promise<void> = syncDir) {}
+
+  async sync(dir: string): Promise<void> {
+    let d = this.#dirs.get(dir);
+    if (!d) {
+      d = { requested: 0, synced: 0 };
+      this.#dirs.set(dir, d);
+    }
+    const state = d;
+    const want = ++state.requested;
+    try {
+      while (state.synced < want) {
+        // A sync already under way may have started before this caller's change: wait for it, then
+        // look again.
+        state.running ??= (async () => {
+          const upTo = state.requested;
+          try {
+            await this.fsyncDir(dir);
+            state.synced = Math.max(state.synced, upTo);
+          } finally {
+            state.running = undefined;
+          }
+        })();
+        await state.running;
+      }
+    } finally {
+      if (state.running === undefined && this.#dirs.get(dir) === state && state.synced >= state.requested)
+        this.#dirs.delete(dir);
+    }
+  }
+}
+
+/**
  * mkdir -p that reports which directories it created (outermost first), so the caller can fsync
  * the parents that gained a new entry.
  */
@@ -38,14 +81,6 @@ export async function makeDirs(dir: string): Promise<string[]> {
     if (d === resolve(first) || d === dirname(d)) break;
   }
   return created;
-}
-
-/** fsyncs every directory that gained an entry: `dir` itself and the parents of created ones. */
-export async function syncCreatedDirs(dir: string, created: string[]): Promise<void> {
-  const toSync = new Set<string>([resolve(dir)]);
-  for (const d of created) toSync.add(dirname(d));
-  // All must finish before the put resolves; the order does not matter for that promise.
-  await Promise.all([...toSync].map(syncDir));
 }
 
 /** Removes `dir` and its parents while they are empty, stopping at `root`. Best-effort. */

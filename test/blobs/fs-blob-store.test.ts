@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { FsBlobStore } from '../../src/blobs/fs-blob-store.js';
+import { DirSyncs, syncDir } from '../../src/blobs/fs-durable.js';
 import { openBlobStore } from '../../src/blobs/open-blob-store.js';
 import { resolveKeyPath } from '../../src/blobs/secure-path.js';
 import { StoreUnavailableError } from '../../src/core/errors.js';
@@ -158,5 +159,88 @@ describe('openBlobStore (fs)', () => {
       return true;
     });
     await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('FsBlobStore: the file an upload streams into', () => {
+  it('keeps chunks of any size until a batch is full and writes every byte in order', async () => {
+    const dir = await tempDir();
+    const store = new FsBlobStore(join(dir, 'blobs'));
+    const chunks: Buffer[] = [];
+    for (let total = 0; total < 3 * 1024 * 1024 + 5; ) {
+      const n = 1 + Math.floor(Math.random() * 300 * 1024);
+      chunks.push(randomBytes(n));
+      total += n;
+    }
+    const all = Buffer.concat(chunks);
+    assert.deepEqual(await store.put('acct/g/chunks', Readable.from(chunks)), { length: all.length });
+    assert.ok((await readAll(await store.get('acct/g/chunks'))).equals(all));
+    assert.deepEqual(await readdir(join(dir, 'blobs', '.tmp')), [], 'the temporary name is gone');
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('FsBlobStore: directory fsyncs', () => {
+  const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('a put into a directory another put is making waits until that directory is durable', async () => {
+    // acct/g1 is reachable after a power loss only once acct/ has been fsynced after it was made.
+    // Both puts link into acct/g1; the one that did not make it must wait for that fsync too.
+    const dir = await tempDir();
+    const root = join(dir, 'blobs');
+    await mkdir(join(root, 'acct'), { recursive: true });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const synced: string[] = [];
+    const store = new FsBlobStore(root, {
+      syncDir: async (d) => {
+        if (d === join(root, 'acct')) await held;
+        await syncDir(d);
+        synced.push(d);
+      },
+    });
+    const done: string[] = [];
+    const puts = ['a', 'b', 'c'].map((name) =>
+      store.put(`acct/g1/${name}`, Readable.from([Buffer.from(name)])).then(() => done.push(name)),
+    );
+    await tick(200);
+    assert.deepEqual(done, [], 'no put resolves while the entry of acct/g1 in acct/ is not durable');
+    release();
+    await Promise.all(puts);
+    assert.deepEqual(done.sort(), ['a', 'b', 'c']);
+    assert.ok(synced.includes(join(root, 'acct')));
+    assert.ok(synced.indexOf(join(root, 'acct')) < synced.lastIndexOf(join(root, 'acct', 'g1')));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('DirSyncs: a caller waits for an fsync that began after it; callers that arrive meanwhile share one', async () => {
+    let running = 0;
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const syncs = new DirSyncs(async () => {
+      calls++;
+      running++;
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      running--;
+    });
+    const first = syncs.sync('/d');
+    await tick(10);
+    assert.equal(calls, 1);
+    // Three callers arrive while the first fsync runs: they need the next one, and share it.
+    let later = 0;
+    const rest = [syncs.sync('/d'), syncs.sync('/d'), syncs.sync('/d')].map((p) => p.then(() => later++));
+    release();
+    await first;
+    await tick(10);
+    assert.equal(later, 0, 'the fsync that was running when they came does not count for them');
+    assert.equal(calls, 2);
+    release();
+    await Promise.all(rest);
+    assert.equal(calls, 2);
+    assert.equal(running, 0);
   });
 });
