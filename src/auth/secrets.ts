@@ -43,9 +43,15 @@ export function generateClientId(): string {
   return `ics_${randomBytes(15).toString('base64url')}`;
 }
 
-/** 32 random bytes as base64url (43 characters). */
+/**
+ * 32 random bytes as base64url (43 characters), never starting with '-': command lines (`ics import
+ * --client-secret <s>`, getopt-style tools) would take such a secret for an option.
+ */
 export function generateClientSecret(): string {
-  return randomBytes(32).toString('base64url');
+  for (;;) {
+    const secret = randomBytes(32).toString('base64url');
+    if (!secret.startsWith('-')) return secret;
+  }
 }
 
 /** Hashes and checks client secrets under one server key. Synchronous: an HMAC costs microseconds. */
