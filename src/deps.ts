@@ -83,13 +83,11 @@ export async function createDeps(
     /** Where the job runner, purger and node registry log; absent, nowhere. */
     log?: PurgerLogger;
     role?: NodeRole;
-    /** SQLite commits made durable off the event loop (openMetadataStore's syncOffLoop). */
-    syncOffLoop?: boolean;
   } = {},
 ): Promise<Deps> {
   // First: a missing or mismatched certificate stops start-up before anything is opened.
   const tlsFiles = config.http.tls ? await readTlsFiles(config.http.tls) : undefined;
-  const store = await openMetadataStore(config.database, { syncOffLoop: opts.syncOffLoop });
+  const store = await openMetadataStore(config.database);
   let blobs: BlobStore | undefined;
   let node: NodeRegistry | undefined;
   let buckets: BucketStore | undefined;

@@ -20,10 +20,7 @@ export async function withStore<T>(fn: (store: MetadataStore, migrated: string[]
  * that writes content, and closes them after. Commands that run beside a live server use this, so
  * whatever the server needs to know about other writers applies to them too.
  */
-export async function withServices<T>(
-  fn: (deps: Deps) => Promise<T>,
-  opts: { syncOffLoop?: boolean } = {},
-): Promise<T> {
+export async function withServices<T>(fn: (deps: Deps) => Promise<T>): Promise<T> {
   // Loaded here, not at the top: `ics clients list` need not load the services and the AWS SDK.
   const { createDeps } = await import('../deps.js');
   const config = loadConfig(process.env);
@@ -31,7 +28,6 @@ export async function withServices<T>(
   // stdout is the command's answer; its log (the job runner's, the purger's) goes to stderr as JSON.
   const deps = await createDeps(config, {
     log: createLogger({ level: config.logLevel, fd: 2 }),
-    syncOffLoop: opts.syncOffLoop,
   });
   try {
     return await fn(deps);

@@ -93,41 +93,37 @@ export async function importCommand(args: string[]): Promise<number> {
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
   try {
-    const summary = await withServices(
-      async (deps) => {
-        reporter.start({
-          from: (apiBase as URL).href,
-          account: values.account,
-          start: formatTime(window.start),
-          end: formatTime(window.end),
-          slices: timeSlices(window.start, window.end, sliceMs).length,
-        });
-        return runImport(
-          { interactions: deps.services.interactions, content: deps.services.content, store: deps.store },
-          {
-            ctx,
-            ...window,
-            sliceMs,
-            concurrency,
-            // The target refuses uploads beyond its per-account limit: the import stays within it.
-            maxUploads: deps.config.limits.maxConcurrentUploadsPerAccount,
-            rateIntervalMs: rateIntervalMs as number,
-            retry: { ...DEFAULT_RETRY, maxRetries },
-            source: {
-              apiBase: apiBase as URL,
-              tokenUrl: tokenUrl as URL,
-              clientId: values['client-id'] as string,
-              clientSecret,
-              pageSize,
-            },
+    const summary = await withServices(async (deps) => {
+      reporter.start({
+        from: (apiBase as URL).href,
+        account: values.account,
+        start: formatTime(window.start),
+        end: formatTime(window.end),
+        slices: timeSlices(window.start, window.end, sliceMs).length,
+      });
+      return runImport(
+        { interactions: deps.services.interactions, content: deps.services.content, store: deps.store },
+        {
+          ctx,
+          ...window,
+          sliceMs,
+          concurrency,
+          // The target refuses uploads beyond its per-account limit: the import stays within it.
+          maxUploads: deps.config.limits.maxConcurrentUploadsPerAccount,
+          rateIntervalMs: rateIntervalMs as number,
+          retry: { ...DEFAULT_RETRY, maxRetries },
+          source: {
+            apiBase: apiBase as URL,
+            tokenUrl: tokenUrl as URL,
+            clientId: values['client-id'] as string,
+            clientSecret,
+            pageSize,
           },
-          { onEvent: (e) => reporter.event(e), onBytes: (n) => reporter.bytes(n) },
-          { signal: controller.signal },
-        );
-      },
-      // Each file's row is a commit: made durable off the event loop, so downloads keep flowing.
-      { syncOffLoop: true },
-    );
+        },
+        { onEvent: (e) => reporter.event(e), onBytes: (n) => reporter.bytes(n) },
+        { signal: controller.signal },
+      );
+    });
     reporter.finish(summary);
     if (summary.fatal) process.stderr.write(`ics: import stopped: ${summary.fatal}\n`);
     if (summary.interrupted) return 130;

@@ -29,13 +29,6 @@ export async function openMetadataStore(
   config: DatabaseConfig,
   opts: {
     logger?: MetadataLogger;
-    /**
-     * SQLite: make commits durable with an fdatasync of the WAL in the thread pool (WalSync) instead
-     * of inside COMMIT on the event loop. Every write still resolves only once it is durable; streams
-     * keep flowing while the disk syncs, and concurrent commits share one sync. For a process that
-     * moves many files and commits a row for each (`ics import`).
-     */
-    syncOffLoop?: boolean;
   } = {},
 ): Promise<MetadataStore> {
   if (config.kind === 'sqlite') {
@@ -43,8 +36,12 @@ export async function openMetadataStore(
     let walSync: WalSync | undefined;
     try {
       db = openSqlite(config.path, opts.logger);
-      if (opts.syncOffLoop && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') {
-        // NORMAL in WAL mode: COMMIT writes its frames without an fsync; WalSync does that after.
+      // Commits are made durable with an fdatasync of the WAL in the thread pool (WalSync), not inside
+      // COMMIT on the event loop: every write still resolves only once it is durable, but requests
+      // and streams keep moving while the disk syncs (a deletion job's commits held GETs for the
+      // fsync's length: docs/performance.md), and commits that arrive during a sync share the next.
+      // NORMAL in WAL mode: COMMIT writes its frames without an fsync; WalSync does that after.
+      if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') {
         db.pragma('synchronous = NORMAL');
         walSync = new WalSync(`${config.path}-wal`);
       }

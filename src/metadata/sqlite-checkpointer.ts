@@ -27,9 +27,11 @@ parentPort.on('message', (id) => {
 });
 `;
 
+export type CheckpointResult = 'done' | 'busy' | 'unavailable';
+
 export class SqliteCheckpointer {
   readonly #worker: Worker;
-  readonly #pending = new Map<number, (done: boolean) => void>();
+  readonly #pending = new Map<number, (result: CheckpointResult) => void>();
   #next = 0;
   #broken = false;
 
@@ -38,13 +40,13 @@ export class SqliteCheckpointer {
     this.#worker = new Worker(WORKER, { eval: true, workerData: { path, driver } });
     this.#worker.unref();
     this.#worker.on('message', (m: { id: number; done?: boolean; error?: string }) => {
-      this.#pending.get(m.id)?.(m.done === true);
+      this.#pending.get(m.id)?.(m.done === true ? 'done' : m.error === undefined ? 'busy' : 'unavailable');
       this.#pending.delete(m.id);
     });
     // A worker that cannot run leaves the checkpoint to the store's own connection (the caller's fallback).
     const fail = () => {
       this.#broken = true;
-      for (const resolve of this.#pending.values()) resolve(false);
+      for (const resolve of this.#pending.values()) resolve('unavailable');
       this.#pending.clear();
     };
     this.#worker.on('error', fail);
@@ -52,11 +54,12 @@ export class SqliteCheckpointer {
   }
 
   /**
-   * One TRUNCATE checkpoint attempt, off the event loop: true when it completed, false when a writer
-   * or a reader kept it from completing (or the worker is gone), so the caller tries its own way.
+   * One TRUNCATE checkpoint attempt, off the event loop: 'done' when it completed, 'busy' when a
+   * writer or a reader kept it from completing (the caller tries again), 'unavailable' when the
+   * worker failed or is gone (the caller uses its own connection).
    */
-  checkpoint(): Promise<boolean> {
-    if (this.#broken) return Promise.resolve(false);
+  checkpoint(): Promise<CheckpointResult> {
+    if (this.#broken) return Promise.resolve('unavailable');
     const id = this.#next++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);

@@ -8,6 +8,7 @@ import {
   SqliteDriver,
   sql,
 } from 'kysely';
+import type { CheckpointResult } from './sqlite-checkpointer.js';
 import type { WalSync } from './wal-sync.js';
 
 // Several processes (the server and the `ics` CLI) and even several stores in one process share one
@@ -129,29 +130,47 @@ export class IcsSqliteDialect extends SqliteDialect {
  * file, but the WAL keeps earlier images of the pages (with the deleted rows) until it is reset;
  * deleted metadata such as an address must not linger there. A TRUNCATE checkpoint copies the WAL
  * into the database file and truncates the WAL to zero bytes. It needs every reader (other
- * processes) off old snapshots, so it is retried like BEGIN, without blocking the event loop.
+ * processes) off old snapshots and no writer in the middle of a transaction, so it is retried like
+ * BEGIN, without blocking the event loop: first on the worker thread (a write of this process in
+ * the way is usually over within milliseconds); if writes keep it busy for WORKER_TRIES_MS, or there
+ * is no worker, on the store's own connection, which no transaction of this process can hold (it
+ * queues behind them) but which holds the event loop for the copy and its fsync.
  * Returns false if readers kept it from completing within the busy timeout.
  */
-export async function truncateWal<DB>(db: Kysely<DB>, offThread?: () => Promise<boolean>): Promise<boolean> {
-  // First off the event loop (sqlite-checkpointer.ts); if a writer of this process or a reader was
-  // in the way, on the store's own connection, which no transaction of this process can hold.
-  if (offThread && (await offThread())) return true;
-  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+const WORKER_TRIES_MS = 250;
+
+export async function truncateWal<DB>(
+  db: Kysely<DB>,
+  offThread?: () => Promise<CheckpointResult>,
+): Promise<boolean> {
+  const began = Date.now();
+  const deadline = began + BUSY_TIMEOUT_MS;
+  let worker = offThread !== undefined;
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
-    const done = await db.connection().execute(async (conn) => {
-      await sql`pragma busy_timeout = 0`.execute(conn);
-      try {
-        const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(truncate)`.execute(conn);
-        return rows[0]?.busy === 0;
-      } catch (err) {
-        if (isBusy(err)) return false;
-        throw err;
-      } finally {
-        await sql.raw(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`).execute(conn);
-      }
-    });
+    let done = false;
+    if (worker && offThread && Date.now() - began < WORKER_TRIES_MS) {
+      const result = await offThread();
+      done = result === 'done';
+      worker = result !== 'unavailable';
+    } else done = await checkpointHere(db);
     if (done) return true;
     if (Date.now() >= deadline) return false;
     await sleep(delay / 2 + Math.random() * delay);
   }
+}
+
+/** One TRUNCATE checkpoint attempt on the store's own connection (waits for its transactions). */
+function checkpointHere<DB>(db: Kysely<DB>): Promise<boolean> {
+  return db.connection().execute(async (conn) => {
+    await sql`pragma busy_timeout = 0`.execute(conn);
+    try {
+      const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(truncate)`.execute(conn);
+      return rows[0]?.busy === 0;
+    } catch (err) {
+      if (isBusy(err)) return false;
+      throw err;
+    } finally {
+      await sql.raw(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`).execute(conn);
+    }
+  });
 }

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import { openMetadataStore } from '../../src/metadata/open-metadata-store.js';
 import { WalSync } from '../../src/metadata/wal-sync.js';
 
-// `ics import` opens its SQLite store with syncOffLoop: commits are made durable by an fdatasync of
-// the WAL in the thread pool (src/metadata/wal-sync.ts), shared by the commits that arrive meanwhile.
+// Every SQLite store makes its commits durable with an fdatasync of the WAL in the thread pool
+// (src/metadata/wal-sync.ts), shared by the commits that arrive meanwhile.
 
 test('WalSync: each caller waits for a flush that began after it; callers that arrive meanwhile share one', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'ics-walsync-'));
@@ -25,11 +25,11 @@ test('WalSync: each caller waits for a flush that began after it; callers that a
   assert.equal(sync.flushes, 3);
 });
 
-test('a store with syncOffLoop: concurrent transactions all commit, and are there when the file is opened again', async (t) => {
+test('a SQLite store: concurrent transactions all commit, and are there when the file is opened again', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'ics-walsync-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, 'ics.sqlite');
-  const store = await openMetadataStore({ kind: 'sqlite', path }, { syncOffLoop: true });
+  const store = await openMetadataStore({ kind: 'sqlite', path });
   await store.migrate();
   const blobKeys = Array.from({ length: 20 }, (_, i) => `acct/${i}`);
   await Promise.all(
