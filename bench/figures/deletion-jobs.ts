@@ -5,9 +5,9 @@ import Sqlite from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { resolveKeyPath } from '../../src/blobs/secure-path.js';
 import { fromContent, fromInteraction } from '../../src/metadata/mappers.js';
+import { getLoadFor, loadWhile } from '../lib/beside.js';
 import type { BenchContext } from '../lib/context.js';
 import { API, type IcsServer, startIcs } from '../lib/ics.js';
-import { cannon } from '../lib/load.js';
 import { type Figure, median, percentile, type Row, ratioRow } from '../lib/report.js';
 import { seedDataset } from '../seed-dataset.js';
 
@@ -17,7 +17,7 @@ import { seedDataset } from '../seed-dataset.js';
 //  - throughput: two equal sets of interactions (one 1 KiB call recording each, real blob files),
 //    one deleted by POST …/delete-batch (200 a request, one after another), the other by one
 //    deletion job that matches them by address; in interleaved halves; rate = interactions / s;
-//  - the metadata GET p99 (4 connections) while the job runs, against the same GET idle.
+//  - the metadata GET p99 while the job runs, against the same GET idle (the load: lib/beside.ts).
 
 // GUIDs per delete-batch request: 1000 a request can outlast the answer timeout on a loaded machine.
 const BATCH = 200;
@@ -39,12 +39,13 @@ export async function deletionJobFigure(ctx: BenchContext, items: number): Promi
   try {
     const guid = await someGuid(ics, seed.windowStart);
     const metaPath = `${ics.url}${API}/interactions/${guid}`;
-    const getLoad = (seconds: number) =>
-      cannon({ url: metaPath, connections: 4, duration: seconds, headers: ics.headers });
-    await getLoad(1); // warm-up
+    const load = await getLoadFor({ url: metaPath, headers: ics.headers });
+    const getLoad = (seconds: number) => load.run(seconds);
+    // At least 3 s: at a fixed rate the p99 of a short run rests on a handful of responses.
+    const idleSeconds = Math.max(3, params.metaSeconds);
     const idle: number[] = [];
     for (let r = 0; r < params.rounds; r++)
-      idle.push(percentile((await getLoad(params.metaSeconds)).latenciesMs, 99));
+      idle.push(percentile((await getLoad(idleSeconds)).latenciesMs, 99));
 
     // A subject erasure end to end: a dry-run job for one seeded address, POST to completed.
     const dryMs: number[] = [];
@@ -72,10 +73,10 @@ export async function deletionJobFigure(ctx: BenchContext, items: number): Promi
         );
         // Idle just before each side, so the idle value follows the machine's load through the run;
         // each side's p99 is compared with the idle one just before it.
-        const idleNow = percentile((await getLoad(params.metaSeconds)).latenciesMs, 99);
+        const idleNow = percentile((await getLoad(idleSeconds)).latenciesMs, 99);
         idle.push(idleNow);
         (side === 'job' ? idleBeforeJob : idleBeforeBatch).push(idleNow);
-        const load = loadWhile(getLoad);
+        const beside = loadWhile(load);
         const t0 = performance.now();
         if (side === 'batch') {
           for (let i = 0; i < set.guids.length; i += BATCH) {
@@ -94,7 +95,7 @@ export async function deletionJobFigure(ctx: BenchContext, items: number): Promi
             throw new Error(`the job deleted ${done.counts.deleted} of ${set.guids.length}`);
         }
         const seconds = (performance.now() - t0) / 1000;
-        const p99 = await load.stop();
+        const p99 = await beside.stop();
         rates[side].push(set.guids.length / seconds);
         (side === 'job' ? during : batchDuring).push(p99);
       }
@@ -117,7 +118,7 @@ export async function deletionJobFigure(ctx: BenchContext, items: number): Promi
         target: '≤ 2 ×',
         verdict: m(during.map((d, i) => d / idleBeforeJob[i])) <= 2 ? 'PASS' : 'MISS',
         rounds: { ics: during, yardstick: idleBeforeJob },
-        note: `ratio: the median of each round's p99 ÷ the idle p99 just before it; every idle p99: ${idle.map((x) => x.toFixed(1)).join(', ')} ms`,
+        note: `ratio: the median of each round's p99 ÷ the idle p99 just before it; every idle p99: ${idle.map((x) => x.toFixed(1)).join(', ')} ms; GET load: ${load.describe}`,
       },
       {
         measure: 'metadata GET p99 during delete-batch ÷ idle',
@@ -252,20 +253,4 @@ async function waitJob(ics: IcsServer, id: string) {
     if (job.status === 'failed' || job.status === 'cancelled') throw new Error(`job ${id} ${job.status}`);
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-/** GET load in 1-second runs until stopped; resolves to the p99 over all of them. */
-function loadWhile(run: (seconds: number) => Promise<{ latenciesMs: number[] }>) {
-  let stopped = false;
-  const all: number[] = [];
-  const loop = (async () => {
-    while (!stopped) all.push(...(await run(1)).latenciesMs);
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-      return percentile(all, 99);
-    },
-  };
 }

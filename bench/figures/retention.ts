@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { addClient } from '../../src/auth/client-admin.js';
 import { openMetadataStore } from '../../src/metadata/open-metadata-store.js';
+import { getLoadFor, loadWhile } from '../lib/beside.js';
 import type { BenchContext } from '../lib/context.js';
 import { API, startIcs } from '../lib/ics.js';
-import { cannon } from '../lib/load.js';
 import { type Figure, percentile, ratioRow } from '../lib/report.js';
 import { seedDataset } from '../seed-dataset.js';
 
@@ -14,7 +14,7 @@ import { seedDataset } from '../seed-dataset.js';
 //   yardstick  POST …/delete-batch of another account's N interactions of the same shape, 1000
 //              GUIDs a request, one request after another (the fastest the API allows: one batch per
 //              account at a time)
-// And GET /interactions/{guid} p99 (autocannon, 4 connections) while the sweep runs, against the
+// And GET /interactions/{guid} p99 (the load: lib/beside.ts) while the sweep runs, against the
 // same GET on the idle server just before. Both accounts are seeded by seed-dataset.ts (one
 // recording each, every third a transcript; the blob keys hold no files, as for the search figures).
 
@@ -90,14 +90,7 @@ export async function retentionFigure(ctx: BenchContext, count: number): Promise
     if (up.status !== 201) throw new Error(`PUT content: ${up.status} ${await up.text()}`);
     const probe = await fetch(`${ics.url}${API}/interactions/${guid}`, { headers: ics.headers });
     if (probe.status !== 200) throw new Error(`GET target: ${probe.status}`);
-    const get = (seconds: number) =>
-      cannon({
-        url: `${ics.url}${API}/interactions/${guid}`,
-        connections: 4,
-        duration: seconds,
-        headers: ics.headers,
-      });
-    await get(1); // warm-up
+    const load = await getLoadFor({ url: `${ics.url}${API}/interactions/${guid}`, headers: ics.headers });
 
     ctx.log(`  retention: delete-batch of ${count} interactions …`);
     const b0 = process.hrtime.bigint();
@@ -112,7 +105,7 @@ export async function retentionFigure(ctx: BenchContext, count: number): Promise
     }
     const batchSeconds = Number(process.hrtime.bigint() - b0) / 1e9;
 
-    const idle = await get(Math.max(2, Math.min(10, batchSeconds / 4)));
+    const idle = await load.run(Math.max(3, Math.min(10, batchSeconds / 4)));
     ctx.log(`  retention: sweep of ${count} interactions (${items} items) …`);
     const s0 = process.hrtime.bigint();
     const put = await fetch(`${ics.url}${API}/retention`, {
@@ -122,10 +115,7 @@ export async function retentionFigure(ctx: BenchContext, count: number): Promise
     });
     if (!put.ok) throw new Error(`PUT retention: ${put.status} ${await put.text()}`);
     let done = false;
-    const during: number[] = [];
-    const load = (async () => {
-      while (!done) during.push(...(await get(1)).latenciesMs);
-    })();
+    const beside = loadWhile(load);
     let deleted = 0;
     while (!done) {
       await new Promise((r) => setTimeout(r, 100));
@@ -138,10 +128,9 @@ export async function retentionFigure(ctx: BenchContext, count: number): Promise
       }
     }
     const sweepSeconds = Number(process.hrtime.bigint() - s0) / 1e9;
-    await load;
+    const duringP99 = await beside.stop();
     if (deleted !== items) throw new Error(`the sweep deleted ${deleted} of ${items} items`);
     const idleP99 = percentile(idle.latenciesMs, 99);
-    const duringP99 = percentile(during, 99);
     return {
       id: 'retention',
       title: `Retention: a sweep of ${count.toLocaleString('en-US')} due interactions (${items.toLocaleString('en-US')} items)`,
@@ -163,7 +152,7 @@ export async function retentionFigure(ctx: BenchContext, count: number): Promise
           ics: [idleP99 / duringP99],
           yardstick: [1],
           min: 0.5,
-          note: `p99 idle ${idleP99.toFixed(2)} ms, during the sweep ${duringP99.toFixed(2)} ms (autocannon, 4 connections); target: during ≤ 2 × idle`,
+          note: `p99 idle ${idleP99.toFixed(2)} ms, during the sweep ${duringP99.toFixed(2)} ms (GET load: ${load.describe}); target: during ≤ 2 × idle`,
         }),
       ],
       notes: [

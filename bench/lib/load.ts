@@ -30,6 +30,8 @@ export interface CannonOptions {
   nextPath?: () => string;
   /** Called before each request; returns its body (unique per request for creates). */
   nextBody?: () => string;
+  /** Requests per second over all connections (open loop); absent, each connection sends as fast as it can. */
+  rate?: number;
 }
 
 export function cannon(opts: CannonOptions): Promise<LoadResult> {
@@ -58,6 +60,7 @@ export function cannon(opts: CannonOptions): Promise<LoadResult> {
         ...(opts.amount === undefined ? { duration: opts.duration ?? 5 } : { amount: opts.amount }),
         timeout: 60,
         requests: [request],
+        ...(opts.rate !== undefined && { overallRate: opts.rate }),
       },
       (err) => {
         if (err) return reject(err);
