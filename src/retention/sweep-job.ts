@@ -141,6 +141,9 @@ async function sweep(
   let state = start;
   let progress = total;
   const pace = pacer(opts.restPercent);
+  // A transaction's erasures run while the next one deletes (their rows and purge entries are
+  // committed, so a crash in between loses nothing: the purge queue erases them).
+  let erasing: Promise<void> = Promise.resolve();
   for (; state.group < groups.length; state = { ...state, group: state.group + 1, after: undefined }) {
     const g = groups[state.group];
     for (;;) {
@@ -214,10 +217,17 @@ async function sweep(
               await ctx.checkpointIn(tx, { state: applied.next, progress: applied.sum });
             });
           } catch (err) {
+            await erasing;
             if (err instanceof PolicyChanged) return { status: 'queued', runAt: Date.now(), progress };
             throw err;
           }
-          await deps.deletion.erase(purge);
+          // The rest is measured on the work: the erasures wait for the disk, off the event loop.
+          pace.end();
+          await erasing;
+          erasing = deps.deletion.erase(purge);
+          // Its failure (storage did not confirm) is thrown by the next await of it, as before by
+          // the await itself; should the sweep stop first, the purge queue has the entries.
+          erasing.catch(() => undefined);
         }
         state = (applied as NonNullable<typeof applied>).next;
         progress = (applied as NonNullable<typeof applied>).sum;
@@ -229,6 +239,7 @@ async function sweep(
       if (page.length < opts.batchSize) break;
     }
   }
+  await erasing;
   return finish(deps, opts, ctx, state, progress);
 }
 
