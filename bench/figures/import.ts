@@ -86,8 +86,8 @@ export async function importFigure(ctx: BenchContext, ics: IcsServer, icsRoot = 
         ics.url,
         '--client-id',
         creds.clientId,
-        '--client-secret',
-        creds.clientSecret,
+        // One argument: a secret can start with '-', which parseArgs would take for an option.
+        `--client-secret=${creds.clientSecret}`,
         '--start',
         new Date(WINDOW_START).toISOString(),
         '--end',
@@ -192,7 +192,7 @@ export async function importFigure(ctx: BenchContext, ics: IcsServer, icsRoot = 
     ],
     notes: [
       `${CONCURRENCY} downloads at a time on every side (the importer's default); ${rounds} interleaved rounds after a warm-up round; import from ${icsRoot}`,
-      'import: a counting search pass, then per interaction a create and per file download → SHA-256 → temporary file, fsync, link, directory fsync → row commit (the ordinary ContentService upload: two SQLite commits per file, one per interaction, each made durable by an fdatasync of the WAL in the thread pool); 4 downloads in flight, 8 interactions worked on',
+      'import: a counting search pass, then per interaction a create and per file download → SHA-256 → temporary file (1 MiB writes), fsync, link, directory fsync (shared by puts that finish together) → row commit (the ordinary ContentService upload: two SQLite commits per file, one per interaction, each made durable by an fdatasync of the WAL in the thread pool); 4 downloads in flight, 8 interactions worked on, the files of each at once',
     ],
   };
 }
