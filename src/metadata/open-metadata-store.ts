@@ -33,9 +33,11 @@ export async function openMetadataStore(
 ): Promise<MetadataStore> {
   if (config.kind === 'sqlite') {
     let db: Sqlite.Database;
+    let checkpointer: SqliteCheckpointer;
     let walSync: WalSync | undefined;
     try {
       db = openSqlite(config.path, opts.logger);
+      checkpointer = new SqliteCheckpointer(config.path);
       // Commits are made durable with an fdatasync of the WAL in the thread pool (WalSync), not inside
       // COMMIT on the event loop: every write still resolves only once it is durable, but requests
       // and streams keep moving while the disk syncs (a deletion job's commits held GETs for the
@@ -43,7 +45,12 @@ export async function openMetadataStore(
       // NORMAL in WAL mode: COMMIT writes its frames without an fsync; WalSync does that after.
       if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') {
         db.pragma('synchronous = NORMAL');
-        walSync = new WalSync(`${config.path}-wal`);
+        // The automatic checkpoint runs on the checkpointer's thread (SqliteCheckpointer.walGrew).
+        const conn = db;
+        db.pragma('wal_autocheckpoint = 0');
+        walSync = new WalSync(`${config.path}-wal`, (bytes) =>
+          checkpointer.walGrew(bytes, () => conn.pragma('wal_autocheckpoint = 1000')),
+        );
       }
     } catch (err) {
       // Whatever the cause (a directory that cannot be created, SQLITE_CANTOPEN, a locked file), the
@@ -79,9 +86,7 @@ export async function openMetadataStore(
         throw err;
       }
     });
-    return new KyselyMetadataStore(kysely, 'sqlite', opts.logger, new SqliteCheckpointer(config.path), () =>
-      reader?.close(),
-    );
+    return new KyselyMetadataStore(kysely, 'sqlite', opts.logger, checkpointer, () => reader?.close());
   }
   return new KyselyMetadataStore(
     new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(config, opts.logger) }) }),

@@ -13,10 +13,10 @@ const Sqlite = require(workerData.driver);
 const db = new Sqlite(workerData.path, { timeout: 0 });
 db.pragma('busy_timeout = 0');
 db.pragma('synchronous = FULL');
-parentPort.on('message', (id) => {
+parentPort.on('message', ({ id, mode }) => {
   let done = false;
   try {
-    done = db.pragma('wal_checkpoint(TRUNCATE)')[0].busy === 0;
+    done = db.pragma('wal_checkpoint(' + mode + ')')[0].busy === 0;
   } catch (err) {
     if (!String(err && err.code).startsWith('SQLITE_BUSY')) {
       parentPort.postMessage({ id, error: String(err && err.message) });
@@ -28,6 +28,9 @@ parentPort.on('message', (id) => {
 `;
 
 export type CheckpointResult = 'done' | 'busy' | 'unavailable';
+
+/** SQLite's default autocheckpoint: 1,000 pages of 4 KiB. */
+export const AUTO_CHECKPOINT_BYTES = 1000 * 4096;
 
 export class SqliteCheckpointer {
   readonly #worker: Worker;
@@ -58,12 +61,30 @@ export class SqliteCheckpointer {
    * writer or a reader kept it from completing (the caller tries again), 'unavailable' when the
    * worker failed or is gone (the caller uses its own connection).
    */
-  checkpoint(): Promise<CheckpointResult> {
+  checkpoint(mode: 'TRUNCATE' | 'PASSIVE' = 'TRUNCATE'): Promise<CheckpointResult> {
     if (this.#broken) return Promise.resolve('unavailable');
     const id = this.#next++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      this.#worker.postMessage(id);
+      this.#worker.postMessage({ id, mode });
+    });
+  }
+
+  #passive: Promise<unknown> | undefined;
+
+  /**
+   * SQLite's automatic checkpoint, moved here: the store's connection runs with
+   * `wal_autocheckpoint = 0`, and once its WAL has grown past AUTO_CHECKPOINT_BYTES a PASSIVE
+   * checkpoint (it never waits for, nor blocks, a reader or a writer) copies it into the database
+   * file on this thread. Under autocheckpoint it ran inside the COMMIT that crossed the size, with
+   * its fsyncs, on the event loop. One at a time; `onUnavailable` once the worker is gone, so the
+   * store can turn autocheckpoint back on.
+   */
+  walGrew(bytes: number, onUnavailable: () => void): void {
+    if (bytes < AUTO_CHECKPOINT_BYTES || this.#passive) return;
+    this.#passive = this.checkpoint('PASSIVE').then((result) => {
+      this.#passive = undefined;
+      if (result === 'unavailable') onUnavailable();
     });
   }
 

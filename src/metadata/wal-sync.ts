@@ -21,7 +21,11 @@ export class WalSync {
   /** fdatasyncs done so far (for tests and diagnostics). */
   flushes = 0;
 
-  constructor(private readonly walPath: string) {}
+  /** `onSize`: the WAL's size, after each flush (the store checkpoints a grown WAL off the loop). */
+  constructor(
+    private readonly walPath: string,
+    private readonly onSize?: (bytes: number) => void,
+  ) {}
 
   /** Resolves once everything committed before the call is on disk. */
   async sync(): Promise<void> {
@@ -41,13 +45,15 @@ export class WalSync {
     // SQLite keeps the WAL file (truncated or restarted, never replaced) while a connection is open;
     // should it ever have been removed and made again, the new one is the one to flush.
     // (An fstat touches no file data: on the event loop it costs less than a hand-off to the pool.)
-    if (fstatSync(this.#fd.fd).nlink === 0) {
+    const stat = fstatSync(this.#fd.fd);
+    if (stat.nlink === 0) {
       await this.#fd.close();
       this.#fd = await open(this.walPath, 'r');
     }
     await this.#fd.datasync();
     this.flushes++;
     this.#synced = Math.max(this.#synced, upTo);
+    this.onSize?.(stat.size);
   }
 
   async close(): Promise<void> {
