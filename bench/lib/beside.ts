@@ -1,11 +1,12 @@
 import { cannon, type LoadResult } from './load.js';
+import { paced } from './paced.js';
 import { percentile } from './report.js';
 
 // The metadata GET load that the deletion-jobs and retention figures measure while background work
-// runs, and idle just before it. By default an open loop at a fixed rate (autocannon's overallRate
-// over 4 connections): the latency a client sees at a given request rate, which is what "background
-// work must not starve requests" is about. The rate is 30 % of what the same GET reaches with 4
-// connections as fast as they can (measured first), at most 1,000/s.
+// runs, and idle just before it. By default an open loop at a fixed rate (lib/paced.ts, over 4
+// keep-alive connections): the latency a client sees at a given request rate, which is what
+// "background work must not starve requests" is about. The rate is 30 % of what the same GET reaches
+// with 4 connections as fast as they can (autocannon, measured first), at most 1,000/s.
 //
 // ICS_BENCH_GET_RATE=max measures the closed loop instead (each connection sends as fast as it can,
 // the method before 2026-12-01): the server's main thread is then busy with GETs all the time, so
@@ -27,8 +28,8 @@ export async function getLoadFor(opts: { url: string; headers: Record<string, st
   const capacity = (await closed(2)).rps;
   const rate = Number(env) > 0 ? Number(env) : Math.min(1000, Math.round((capacity * 0.3) / 10) * 10);
   return {
-    describe: `open loop at ${rate} GET/s over 4 connections (${env ? 'ICS_BENCH_GET_RATE' : `30 % of the ${Math.round(capacity)}/s that 4 connections reach`}, at most 1,000/s)`,
-    run: (seconds) => cannon({ ...base, duration: seconds, rate }),
+    describe: `open loop at ${rate} GET/s over 4 connections, latency from when each was due (${env ? 'ICS_BENCH_GET_RATE' : `30 % of the ${Math.round(capacity)}/s that 4 connections reach`}, at most 1,000/s)`,
+    run: (seconds) => paced({ ...base, seconds, rate }),
   };
 }
 

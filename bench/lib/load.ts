@@ -30,8 +30,6 @@ export interface CannonOptions {
   nextPath?: () => string;
   /** Called before each request; returns its body (unique per request for creates). */
   nextBody?: () => string;
-  /** Requests per second over all connections (open loop); absent, each connection sends as fast as it can. */
-  rate?: number;
 }
 
 export function cannon(opts: CannonOptions): Promise<LoadResult> {
@@ -60,7 +58,6 @@ export function cannon(opts: CannonOptions): Promise<LoadResult> {
         ...(opts.amount === undefined ? { duration: opts.duration ?? 5 } : { amount: opts.amount }),
         timeout: 60,
         requests: [request],
-        ...(opts.rate !== undefined && { overallRate: opts.rate }),
       },
       (err) => {
         if (err) return reject(err);
