@@ -13,10 +13,10 @@ const Sqlite = require(workerData.driver);
 const db = new Sqlite(workerData.path, { timeout: 0 });
 db.pragma('busy_timeout = 0');
 db.pragma('synchronous = FULL');
-parentPort.on('message', ({ id, mode }) => {
+parentPort.on('message', (id) => {
   let done = false;
   try {
-    done = db.pragma('wal_checkpoint(' + mode + ')')[0].busy === 0;
+    done = db.pragma('wal_checkpoint(TRUNCATE)')[0].busy === 0;
   } catch (err) {
     if (!String(err && err.code).startsWith('SQLITE_BUSY')) {
       parentPort.postMessage({ id, error: String(err && err.message) });
@@ -61,29 +61,32 @@ export class SqliteCheckpointer {
    * writer or a reader kept it from completing (the caller tries again), 'unavailable' when the
    * worker failed or is gone (the caller uses its own connection).
    */
-  checkpoint(mode: 'TRUNCATE' | 'PASSIVE' = 'TRUNCATE'): Promise<CheckpointResult> {
+  checkpoint(): Promise<CheckpointResult> {
     if (this.#broken) return Promise.resolve('unavailable');
     const id = this.#next++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      this.#worker.postMessage({ id, mode });
+      this.#worker.postMessage(id);
     });
   }
 
-  #passive: Promise<unknown> | undefined;
+  #growth: Promise<unknown> | undefined;
 
   /**
    * SQLite's automatic checkpoint, moved here: the store's connection runs with
-   * `wal_autocheckpoint = 0`, and once its WAL has grown past AUTO_CHECKPOINT_BYTES a PASSIVE
-   * checkpoint (it never waits for, nor blocks, a reader or a writer) copies it into the database
-   * file on this thread. Under autocheckpoint it ran inside the COMMIT that crossed the size, with
-   * its fsyncs, on the event loop. One at a time; `onUnavailable` once the worker is gone, so the
-   * store can turn autocheckpoint back on.
+   * `wal_autocheckpoint = 0`, and once its WAL has grown past AUTO_CHECKPOINT_BYTES a TRUNCATE
+   * checkpoint copies it into the database file on this thread and resets it. (A PASSIVE one, as
+   * SQLite's own, never caught up with a stream of commits: the WAL restarts only once every frame is
+   * copied, so it grew without bound.) Writers meanwhile wait in BEGIN IMMEDIATE's non-blocking
+   * retry; one busy because a write was under way is tried again after the next commit's sync. Under
+   * autocheckpoint it ran inside the COMMIT that crossed the size, with its fsyncs, on the event
+   * loop. One at a time; `onUnavailable` once the worker is gone, so the store can turn
+   * autocheckpoint back on.
    */
   walGrew(bytes: number, onUnavailable: () => void): void {
-    if (bytes < AUTO_CHECKPOINT_BYTES || this.#passive) return;
-    this.#passive = this.checkpoint('PASSIVE').then((result) => {
-      this.#passive = undefined;
+    if (bytes < AUTO_CHECKPOINT_BYTES || this.#growth) return;
+    this.#growth = this.checkpoint().then((result) => {
+      this.#growth = undefined;
       if (result === 'unavailable') onUnavailable();
     });
   }
