@@ -259,7 +259,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     graceMs: int('ICS_RETENTION_GRACE_DAYS', 30, 0, 36500) * 86_400_000,
     sweepIntervalMs: int('ICS_RETENTION_SWEEP_SECONDS', 3600, 1, 86400 * 7) * 1000,
     batchSize: int('ICS_RETENTION_BATCH_SIZE', 500, 1, 10_000),
-    txSize: int('ICS_RETENTION_TX_SIZE', 8, 1, 1000),
+    txSize: int('ICS_RETENTION_TX_SIZE', 20, 1, 1000),
     restPercent: int('ICS_RETENTION_REST_PERCENT', 100, 0, 10_000),
   };
   const deletionJobs: DeletionJobsConfig = {

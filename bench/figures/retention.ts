@@ -156,7 +156,7 @@ export async function retentionFigure(ctx: BenchContext, count: number): Promise
         }),
       ],
       notes: [
-        'SQLite + files; ICS_RETENTION_BATCH_SIZE and ICS_RETENTION_TX_SIZE at their defaults (500, 8)',
+        'SQLite + files; ICS_RETENTION_BATCH_SIZE and ICS_RETENTION_TX_SIZE at their defaults (500, 20)',
         'one round: each side deletes its own seeded set once',
       ],
     };
