@@ -49,7 +49,9 @@ export async function openMetadataStore(
         const conn = db;
         db.pragma('wal_autocheckpoint = 0');
         walSync = new WalSync(`${config.path}-wal`, (bytes) =>
-          checkpointer.walGrew(bytes, () => conn.pragma('wal_autocheckpoint = 1000')),
+          checkpointer.walGrew(bytes, () => {
+            if (conn.open) conn.pragma('wal_autocheckpoint = 1000');
+          }),
         );
       }
     } catch (err) {

@@ -87,11 +87,15 @@ export class SqliteCheckpointer {
     if (bytes < AUTO_CHECKPOINT_BYTES || this.#growth) return;
     this.#growth = this.checkpoint().then((result) => {
       this.#growth = undefined;
-      if (result === 'unavailable') onUnavailable();
+      // Not when the store is closing (close() stops the worker): its connection may be gone too.
+      if (result === 'unavailable' && !this.#closed) onUnavailable();
     });
   }
 
+  #closed = false;
+
   async close(): Promise<void> {
+    this.#closed = true;
     this.#broken = true;
     await this.#worker.terminate();
   }
