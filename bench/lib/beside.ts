@@ -25,8 +25,10 @@ export async function getLoadFor(opts: { url: string; headers: Record<string, st
   await closed(1); // warm-up
   const env = process.env.ICS_BENCH_GET_RATE;
   if (env === 'max') return { describe: 'closed loop, 4 connections as fast as they go', run: closed };
+  if (env !== undefined && !(Number(env) > 0))
+    throw new Error(`ICS_BENCH_GET_RATE must be a positive number or "max", not ${JSON.stringify(env)}`);
   const capacity = (await closed(2)).rps;
-  const rate = Number(env) > 0 ? Number(env) : Math.min(1000, Math.round((capacity * 0.3) / 10) * 10);
+  const rate = env ? Number(env) : Math.min(1000, Math.round((capacity * 0.3) / 10) * 10);
   return {
     describe: `open loop at ${rate} GET/s over 4 connections, latency from when each was due (${env ? 'ICS_BENCH_GET_RATE' : `30 % of the ${Math.round(capacity)}/s that 4 connections reach`}, at most 1,000/s)`,
     run: (seconds) => paced({ ...base, seconds, rate }),

@@ -36,7 +36,9 @@ export class SqliteCheckpointer {
   readonly #worker: Worker;
   readonly #pending = new Map<number, (result: CheckpointResult) => void>();
   #next = 0;
+  /** The worker failed or is gone; #closed: because close() stopped it. */
   #broken = false;
+  #closed = false;
 
   constructor(path: string) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -91,8 +93,6 @@ export class SqliteCheckpointer {
       if (result === 'unavailable' && !this.#closed) onUnavailable();
     });
   }
-
-  #closed = false;
 
   async close(): Promise<void> {
     this.#closed = true;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
+import { requestToken } from '../helpers/cli.js';
 
 const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -52,15 +53,7 @@ export async function tokenFor(
   clientId: string,
   clientSecret: string,
 ): Promise<string | number> {
-  const res = await fetch(`${base}/Auth/connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: clientId,
-      client_secret: clientSecret,
-    }),
-  });
+  const res = await requestToken(base, clientId, clientSecret);
   if (!res.ok) return res.status;
   return ((await res.json()) as { access_token: string }).access_token;
 }
