@@ -83,6 +83,11 @@ export async function createDeps(
     /** Where the job runner, purger and node registry log; absent, nowhere. */
     log?: PurgerLogger;
     role?: NodeRole;
+    /**
+     * The job thread (src/job-thread.ts): the node registered by the serving thread, whose beats
+     * it relays. This registry never registers, beats or stops it.
+     */
+    relayedNodeId?: string;
   } = {},
 ): Promise<Deps> {
   // First: a missing or mismatched certificate stops start-up before anything is opened.
@@ -103,7 +108,7 @@ export async function createDeps(
     const jobs = new KyselyJobStore(sqlHandle(store));
     const registry = new NodeRegistry(
       { jobs, store, log },
-      { role: opts.role ?? 'cli', timeoutMs: config.nodes.timeoutMs },
+      { role: opts.role ?? 'cli', timeoutMs: config.nodes.timeoutMs, relayedId: opts.relayedNodeId },
     );
     await registry.register();
     node = registry;

@@ -6,6 +6,7 @@ import { addClient } from './auth/client-admin.js';
 import { type Config, loadConfig, localBaseUrl } from './config.js';
 import { SCOPES } from './core/types.js';
 import { createDeps, type Deps } from './deps.js';
+import { type JobThread, startJobThread } from './job-thread.js';
 import { PURGE_JOB } from './jobs/purge-job.js';
 import { createLogger, logProcessWarnings } from './logging.js';
 import { secureDataDir } from './process/file-modes.js';
@@ -19,7 +20,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** loadConfig → lock → createDeps → recover → buildApp → listen. The caller owns signals. */
+/**
+ * loadConfig → lock → createDeps → recover → buildApp → listen → the job thread. The caller owns
+ * signals.
+ */
 export async function startServer(
   env: Record<string, string | undefined> = process.env,
 ): Promise<RunningServer> {
@@ -31,6 +35,7 @@ export async function startServer(
   logProcessWarnings(log);
   let deps: Deps | undefined;
   let app: FastifyInstance | undefined;
+  let thread: JobThread | undefined;
   try {
     deps = await createDeps(config, { loggerInstance: log, log, role: 'server' });
     app = await buildApp(deps);
@@ -46,8 +51,13 @@ export async function startServer(
     await app.listen({ host: config.http.host, port: config.http.port });
     await deps.jobs.createJob(PURGE_JOB, Date.now());
     await deps.jobs.createJob(DISPATCH_JOB, Date.now());
-    deps.runner.start();
+    // Background work runs on its own thread (job-thread.ts); this one answers requests.
+    const jobs = startJobThread({ nodeId: deps.node.id, log });
+    thread = jobs;
+    deps.runner.runElsewhere(() => jobs.poke());
+    deps.node.onBeat((held, at) => jobs.beat(held, at));
   } catch (err) {
+    await thread?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await deps?.close().catch(() => undefined);
     lock?.release();
@@ -57,6 +67,7 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const running = app;
   const ready = deps;
+  const jobs = thread;
   return {
     app: running,
     deps: ready,
@@ -64,6 +75,7 @@ export async function startServer(
     async close() {
       try {
         await running.close();
+        await jobs?.stop();
         await ready.close();
       } finally {
         lock?.release();

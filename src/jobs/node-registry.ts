@@ -11,7 +11,7 @@ export interface NodeLogger {
   info(obj: object, msg: string): void;
 }
 
-type HeldJobs = Awaited<ReturnType<JobStore['heartbeat']>>;
+export type HeldJobs = Awaited<ReturnType<JobStore['heartbeat']>>;
 
 /**
  * This process as a node: a row in the nodes table, heart-beaten every timeout / 6. What the node
@@ -20,7 +20,7 @@ type HeldJobs = Awaited<ReturnType<JobStore['heartbeat']>>;
  * on this very host (same kernel and pid namespace) under a pid that no longer exists.
  */
 export class NodeRegistry {
-  readonly id = uuidv7();
+  readonly id: string;
   readonly #host = hostIdentity();
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
@@ -28,8 +28,29 @@ export class NodeRegistry {
 
   constructor(
     private readonly deps: { jobs: JobStore; store: MetadataStore; log: NodeLogger },
-    readonly opts: { role: NodeRole; timeoutMs: number },
-  ) {}
+    readonly opts: {
+      role: NodeRole;
+      timeoutMs: number;
+      /**
+       * The id of a node registered and heart-beaten by another thread of this process (the job
+       * thread, jobs/job-thread.ts, runs under its serving thread's node): this registry then never
+       * registers, beats or stops it, and its listeners hear the beats that thread relays.
+       */
+      relayedId?: string;
+    },
+  ) {
+    this.id = opts.relayedId ?? uuidv7();
+  }
+
+  /** Whether this registry is another thread's node, seen from here (opts.relayedId). */
+  get relayed(): boolean {
+    return this.opts.relayedId !== undefined;
+  }
+
+  /** A beat of the thread that owns the node, relayed to this one's listeners. */
+  relay(held: HeldJobs, at: number): void {
+    for (const listener of this.#listeners) listener(held, at);
+  }
 
   /** How long a claim or lease of this node lasts without a heartbeat. */
   get leaseMs(): number {
@@ -37,11 +58,13 @@ export class NodeRegistry {
   }
 
   async register(now = Date.now()): Promise<void> {
+    if (this.relayed) return;
     await this.deps.jobs.registerNode(this.#record(now));
   }
 
   /** Heart-beats until stop(); servers also reap dead nodes on every beat. */
   start(): void {
+    if (this.relayed) return;
     const every = Math.max(200, Math.floor(this.opts.timeoutMs / 6));
     const tick = () => {
       this.#beating = this.beat()
@@ -97,6 +120,7 @@ export class NodeRegistry {
 
   /** A clean stop: the node's claims and leases are free at once, its intents due at the next reap. */
   async stop(now = Date.now()): Promise<void> {
+    if (this.relayed) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#beating;

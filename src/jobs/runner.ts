@@ -69,6 +69,7 @@ export class JobRunner {
   #ticking: Promise<void> | undefined;
   #again = false;
   #stopped = true;
+  #elsewhere: (() => void) | undefined;
 
   constructor(
     private readonly deps: { jobs: JobStore; node: NodeRegistry; log: NodeLogger },
@@ -92,8 +93,20 @@ export class JobRunner {
     return created as JobRecord<P>;
   }
 
+  /**
+   * This node's jobs run on another thread's runner (the job thread of `ics serve`,
+   * src/job-thread.ts): from now on poke() wakes that one, and this one is never started.
+   */
+  runElsewhere(poke: () => void): void {
+    this.#elsewhere = poke;
+  }
+
   /** Wakes the runner now (a job was added or made due on this node). */
   poke(): void {
+    if (this.#elsewhere) {
+      this.#elsewhere();
+      return;
+    }
     if (this.#stopped) return;
     if (this.#ticking) {
       this.#again = true;
@@ -103,6 +116,7 @@ export class JobRunner {
   }
 
   start(): void {
+    if (this.#elsewhere) throw new Error('this runner relays to another thread; it does not run jobs itself');
     this.#stopped = false;
     this.#schedule(0);
   }
