@@ -265,7 +265,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const deletionJobs: DeletionJobsConfig = {
     batchSize: int('ICS_DELETION_JOB_BATCH_SIZE', 20, 1, 1000),
     txBudgetMs: int('ICS_DELETION_JOB_TX_MS', 5, 1, 60_000),
-    restPercent: int('ICS_DELETION_JOB_REST_PERCENT', 100, 0, 10_000),
+    restPercent: int('ICS_DELETION_JOB_REST_PERCENT', 300, 0, 10_000),
     recheckMs: int('ICS_DELETION_JOB_RECHECK_SECONDS', 3600, 1, 86400 * 7) * 1000,
   };
   const denyCidrs = parseCidrs(env.ICS_WEBHOOK_DENY_CIDRS);

@@ -215,14 +215,15 @@ async function sweep(
               applied = apply(n);
               // The checkpoint commits exactly with the deletions it counts.
               await ctx.checkpointIn(tx, { state: applied.next, progress: applied.sum });
+              // The rest is measured on the work, as a deletion job's is: the commit's WAL sync and
+              // scrub wait for the disk, which takes nothing from requests.
+              pace.end();
             });
           } catch (err) {
             await erasing;
             if (err instanceof PolicyChanged) return { status: 'queued', runAt: Date.now(), progress };
             throw err;
           }
-          // The rest is measured on the work: the erasures wait for the disk, off the event loop.
-          pace.end();
           await erasing;
           erasing = deps.deletion.erase(purge);
           // Its failure (storage did not confirm) is thrown by the next await of it, as before by
