@@ -4,7 +4,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { loadConfig } from './config.js';
 import { createDeps } from './deps.js';
 import type { HeldJobs } from './jobs/node-registry.js';
-import { createLogger, type Logger } from './logging.js';
+import { createLogger, type Logger, logProcessWarnings } from './logging.js';
 
 // `ics serve` runs its background work — the job runner with every handler: purging, retention
 // sweeps, deletion jobs, exports, webhook deliveries — on a worker thread of its own, with its own
@@ -95,6 +95,8 @@ async function runThread(data: ThreadData) {
   try {
     const config = loadConfig(process.env);
     log = createLogger({ level: config.logLevel }).child({ thread: 'jobs' });
+    // A worker has its own process warnings (the AWS SDK's Node-version notice, for one).
+    logProcessWarnings(log);
     yieldToRequests(log);
     const deps = await createDeps(config, { log, role: 'server', relayedNodeId: data.nodeId });
     port.on('message', (m: ToThread) => {
