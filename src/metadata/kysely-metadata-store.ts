@@ -107,9 +107,12 @@ export class KyselyMetadataStore implements MetadataStore {
       const conn = await db.getExecutor().provideConnection(async (c) => c);
       const pipe = new PgPipeline(conn);
       pipe.send(CompiledQuery.raw('start transaction isolation level read committed'));
+      // Durable before it resolves, as always, but with the WAL flush after the locks are released
+      // (PgPipeline.commit).
+      pipe.send(PgPipeline.ASYNCHRONOUS);
       try {
         const value = await fn(new KyselyMetadataTx(db, pipe));
-        await pipe.commit();
+        await pipe.commit({ asynchronous: true });
         return value;
       } catch (err) {
         await pipe.rollback();
