@@ -22,7 +22,7 @@ import { createLogger, type Logger, logProcessWarnings } from './logging.js';
 // work has stopped would look healthy and erase nothing.
 
 type ToThread = { type: 'poke' } | { type: 'beat'; held: HeldJobs; at: number } | { type: 'stop' };
-type FromThread = { type: 'ready' } | { type: 'stopped' } | { type: 'failed'; error: string };
+type FromThread = { type: 'stopped' } | { type: 'failed'; error: string };
 
 interface ThreadData {
   icsJobThread: true;
@@ -109,7 +109,6 @@ async function runThread(data: ThreadData) {
           .finally(() => post({ type: 'stopped' }));
     });
     deps.runner.start();
-    post({ type: 'ready' });
   } catch (err) {
     log?.error({ err }, 'the job thread could not start');
     post({ type: 'failed', error: err instanceof Error ? err.message : String(err) });

@@ -33,7 +33,7 @@ export class NodeRegistry {
       timeoutMs: number;
       /**
        * The id of a node registered and heart-beaten by another thread of this process (the job
-       * thread, jobs/job-thread.ts, runs under its serving thread's node): this registry then never
+       * thread, src/job-thread.ts, runs under its serving thread's node): this registry then never
        * registers, beats or stops it, and its listeners hear the beats that thread relays.
        */
       relayedId?: string;

@@ -112,7 +112,7 @@ export class KyselyMetadataStore implements MetadataStore {
       pipe.send(PgPipeline.ASYNCHRONOUS);
       try {
         const value = await fn(new KyselyMetadataTx(db, pipe));
-        await pipe.commit({ asynchronous: true });
+        await pipe.commit();
         return value;
       } catch (err) {
         await pipe.rollback();

@@ -83,30 +83,27 @@ export class PgPipeline {
    * Sends COMMIT behind everything in flight, and resolves once the commit is durable; throws if any
    * of it failed (nothing is committed then).
    *
-   * A transaction that began with `set local synchronous_commit = off` (`asynchronous`) commits
-   * without waiting for its WAL flush, so its row locks (an interaction's, the account's ledger
-   * head) are released before the disk is touched; the flush is then made by the statement sent
-   * right behind COMMIT, on the same round trip: a transaction of its own that writes one WAL record
-   * (a logical-decoding message, `pg_logical_emit_message(true, …)`: no table, no lock) and so
-   * commits with a flush of the WAL up to its own commit record (synchronous_commit as the server
-   * sets it), which lies after this one's. The WAL is one sequence, so that flush makes this commit
-   * durable too; concurrent flushes share one fsync (PostgreSQL's group commit). (A transaction
-   * that only takes an id, `txid_current()`, writes no WAL before its commit record and commits
-   * without a flush: test/metadata/pg-durable-commit.test.ts caught that.)
+   * The transaction began with ASYNCHRONOUS (`set local synchronous_commit = off`), so it commits
+   * without waiting for its WAL flush, and its row locks (an interaction's, the account's ledger
+   * head) are released before the disk is touched; the flush is made by the statement sent right
+   * behind COMMIT, on the same round trip: a transaction of its own that writes one WAL record (a
+   * logical-decoding message, `pg_logical_emit_message(true, …)`: no table, no lock) and so commits
+   * with a flush of the WAL up to its own commit record (synchronous_commit as the server sets it),
+   * which lies after this one's. The WAL is one sequence, so that flush makes this commit durable
+   * too; concurrent flushes share one fsync (PostgreSQL's group commit). (A transaction that only
+   * takes an id, `txid_current()`, writes no WAL before its commit record and commits without a
+   * flush: test/metadata/pg-durable-commit.test.ts caught that.)
    */
-  async commit(opts: { asynchronous?: boolean } = {}): Promise<void> {
-    let res: QueryResult<unknown>;
-    if (opts.asynchronous) {
-      const committed = this.defer(CompiledQuery.raw('commit'));
-      await this.run(CompiledQuery.raw(FLUSH));
-      res = await committed;
-    } else res = await this.run(CompiledQuery.raw('commit'));
+  async commit(): Promise<void> {
+    const committed = this.defer(CompiledQuery.raw('commit'));
+    await this.run(CompiledQuery.raw(FLUSH));
+    const res = await committed;
     // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
     if ((res.rows[0] as { command?: string } | undefined)?.command === 'ROLLBACK')
       throw new Error('PostgreSQL rolled the transaction back instead of committing it');
   }
 
-  /** The first statement of a transaction that `commit({ asynchronous: true })` ends. */
+  /** The statement after BEGIN of every transaction that commit() ends. */
   static readonly ASYNCHRONOUS = CompiledQuery.raw('set local synchronous_commit = off');
 
   /** Ends the transaction after a failure; a connection that cannot even do that is reported by pg. */
