@@ -97,7 +97,8 @@ export async function createDeps(
   let node: NodeRegistry | undefined;
   let buckets: BucketStore | undefined;
   try {
-    await store.migrate();
+    // The job thread opens its store after the serving thread migrated it (src/job-thread.ts).
+    if (opts.relayedNodeId === undefined) await store.migrate();
     const b = await openBlobStore(config.blobs);
     blobs = b;
     const secret = await resolveSigningSecret(config.auth.tokenSecret, store);

@@ -22,7 +22,7 @@ import { createLogger, type Logger, logProcessWarnings } from './logging.js';
 // work has stopped would look healthy and erase nothing.
 
 type ToThread = { type: 'poke' } | { type: 'beat'; held: HeldJobs; at: number } | { type: 'stop' };
-type FromThread = { type: 'stopped' } | { type: 'failed'; error: string };
+type FromThread = { type: 'ready' } | { type: 'stopped' } | { type: 'failed'; error: string };
 
 interface ThreadData {
   icsJobThread: true;
@@ -34,6 +34,11 @@ export interface JobThread {
   poke(): void;
   /** Relays a heartbeat of the serving thread's node. */
   beat(held: HeldJobs, at: number): void;
+  /**
+   * Resolves once the thread runs its runner; rejects if it could not start. (Until then a fault
+   * such as a lack of file descriptors would stop it while it loads its modules.)
+   */
+  readonly ready: Promise<void>;
   /** Stops the runner (running jobs are told to stop and their claims given up), closes, exits. */
   stop(): Promise<void>;
 }
@@ -44,22 +49,40 @@ export function startJobThread(opts: { nodeId: string; log: Logger }): JobThread
   const [script, how] = entry();
   const worker = new Worker(script, { ...how, workerData: data });
   let stopping = false;
+  let started = false;
   let stopped: (() => void) | undefined;
+  let settle: { resolve(): void; reject(err: Error): void } | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  ready.catch(() => undefined); // the caller awaits it; a later stop() need not
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const send = (m: ToThread) => {
     if (!stopping) worker.postMessage(m);
   };
   worker.on('message', (m: FromThread) => {
+    if (m.type === 'ready') {
+      started = true;
+      settle?.resolve();
+    }
     if (m.type === 'stopped') stopped?.();
-    if (m.type === 'failed') opts.log.fatal({ error: m.error }, 'the job thread could not start');
+    if (m.type === 'failed') settle?.reject(new Error(`the job thread could not start: ${m.error}`));
   });
-  worker.on('error', (err) => opts.log.fatal({ err }, 'the job thread failed'));
+  worker.on('error', (err) => {
+    opts.log.fatal({ err }, 'the job thread failed');
+    settle?.reject(err);
+  });
   worker.on('exit', (code) => {
     if (stopping) return;
+    if (!started) {
+      settle?.reject(new Error(`the job thread exited (code ${code}) before it started`));
+      return;
+    }
     opts.log.fatal({ code }, 'the job thread stopped unexpectedly; exiting so that the server is restarted');
     process.exit(1);
   });
   return {
+    ready,
     poke: () => send({ type: 'poke' }),
     beat: (held, at) => send({ type: 'beat', held, at }),
     async stop() {
@@ -109,6 +132,7 @@ async function runThread(data: ThreadData) {
           .finally(() => post({ type: 'stopped' }));
     });
     deps.runner.start();
+    post({ type: 'ready' });
   } catch (err) {
     log?.error({ err }, 'the job thread could not start');
     post({ type: 'failed', error: err instanceof Error ? err.message : String(err) });

@@ -21,7 +21,7 @@ export interface RunningServer {
 }
 
 /**
- * loadConfig → lock → createDeps → recover → buildApp → listen → the job thread. The caller owns
+ * loadConfig → lock → createDeps → buildApp → recover → the job thread → listen. The caller owns
  * signals.
  */
 export async function startServer(
@@ -48,14 +48,17 @@ export async function startServer(
       );
     await recover(deps, app, { embedded: lock !== undefined });
     await bootstrapClient(config, deps, app);
-    await app.listen({ host: config.http.host, port: config.http.port });
-    await deps.jobs.createJob(PURGE_JOB, Date.now());
-    await deps.jobs.createJob(DISPATCH_JOB, Date.now());
-    // Background work runs on its own thread (job-thread.ts); this one answers requests.
+    // Background work runs on its own thread (job-thread.ts); this one answers requests. The thread
+    // is up before the port opens.
     const jobs = startJobThread({ nodeId: deps.node.id, log });
     thread = jobs;
     deps.runner.runElsewhere(() => jobs.poke());
     deps.node.onBeat((held, at) => jobs.beat(held, at));
+    await jobs.ready;
+    await app.listen({ host: config.http.host, port: config.http.port });
+    await deps.jobs.createJob(PURGE_JOB, Date.now());
+    await deps.jobs.createJob(DISPATCH_JOB, Date.now());
+    deps.runner.poke();
   } catch (err) {
     await thread?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
