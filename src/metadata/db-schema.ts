@@ -162,6 +162,8 @@ export interface AuditHeadRow {
   account: string;
   last_seq: number;
   last_hash: string;
+  /** The hash before last_hash (the previous hash of entry last_seq); null on heads not appended to since migration 0013. */
+  prev_hash: string | null;
 }
 
 export interface ClientRow {

@@ -8,6 +8,7 @@ import * as m0008 from './0008-deletion-jobs.js';
 import * as m0009 from './0009-client-permissions.js';
 import * as m0010 from './0010-webhooks.js';
 import * as m0012 from './0012-export.js';
+import * as m0013 from './0013-ledger-head-prev-hash.js';
 
 // A static list rather than Kysely's FileMigrationProvider: the code runs both from src (tsx) and
 // from dist, and a bundler-proof import list works the same in both. Names sort in apply order.
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0009-client-permissions': m0009,
   '0010-webhooks': m0010,
   '0012-export': m0012,
+  '0013-ledger-head-prev-hash': m0013,
 };
 
 export const migrationProvider: MigrationProvider = {
