@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type {
   ApiClient,
   AuditEntry,
@@ -106,10 +106,9 @@ export class KyselyMetadataStore implements MetadataStore {
     return this.#db.connection().execute(async (db) => {
       const conn = await db.getExecutor().provideConnection(async (c) => c);
       const pipe = new PgPipeline(conn);
-      pipe.send(CompiledQuery.raw('start transaction isolation level read committed'));
       // Durable before it resolves, as always, but with the WAL flush after the locks are released
       // (PgPipeline.commit).
-      pipe.send(PgPipeline.ASYNCHRONOUS);
+      pipe.send(PgPipeline.BEGIN);
       try {
         const value = await fn(new KyselyMetadataTx(db, pipe));
         await pipe.commit();

@@ -83,7 +83,7 @@ export class PgPipeline {
    * Sends COMMIT behind everything in flight, and resolves once the commit is durable; throws if any
    * of it failed (nothing is committed then).
    *
-   * The transaction began with ASYNCHRONOUS (`set local synchronous_commit = off`), so it commits
+   * The transaction began with BEGIN (`set local synchronous_commit = off`), so it commits
    * without waiting for its WAL flush, and its row locks (an interaction's, the account's ledger
    * head) are released before the disk is touched; the flush is made by the statement sent right
    * behind COMMIT, on the same round trip: a transaction of its own that writes one WAL record (a
@@ -103,8 +103,14 @@ export class PgPipeline {
       throw new Error('PostgreSQL rolled the transaction back instead of committing it');
   }
 
-  /** The statement after BEGIN of every transaction that commit() ends. */
-  static readonly ASYNCHRONOUS = CompiledQuery.raw('set local synchronous_commit = off');
+  /**
+   * How every transaction that commit() ends begins: READ COMMITTED, committing without waiting for
+   * its WAL flush (`set local`, so for this transaction only). One simple-protocol message with
+   * both statements: one parse and one answer instead of two.
+   */
+  static readonly BEGIN = CompiledQuery.raw(
+    'start transaction isolation level read committed; set local synchronous_commit = off',
+  );
 
   /** Ends the transaction after a failure; a connection that cannot even do that is reported by pg. */
   async rollback(): Promise<void> {
