@@ -9,7 +9,13 @@ import type { WebhookSettings } from './webhooks/types.js';
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string; poolSize: number };
+  | {
+      kind: 'postgres';
+      url: string;
+      poolSize: number;
+      /** Named prepared statements (ICS_PG_PREPARED_STATEMENTS, default on): metadata/pg-client.ts. */
+      preparedStatements?: boolean;
+    };
 
 export type BlobConfig =
   | { kind: 'fs'; root: string }
@@ -222,6 +228,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     int('ICS_DATABASE_POOL_SIZE', 10, 1, 1000),
     problems,
   );
+  const prepared = (env.ICS_PG_PREPARED_STATEMENTS || 'on').trim().toLowerCase();
+  if (prepared !== 'on' && prepared !== 'off')
+    problems.push(`ICS_PG_PREPARED_STATEMENTS must be on or off (got '${env.ICS_PG_PREPARED_STATEMENTS}')`);
+  if (database.kind === 'postgres') database.preparedStatements = prepared !== 'off';
   const blobs = parseBlobs(env, dataDir, problems);
 
   let maxUploadBytes = 5 * 1024 ** 3;

@@ -8,6 +8,7 @@ import { StoreUnavailableError } from '../core/errors.js';
 import type { Database, MetadataLogger } from './db-schema.js';
 import { KyselyMetadataStore } from './kysely-metadata-store.js';
 import type { MetadataStore } from './metadata-store.js';
+import { IcsPgClient } from './pg-client.js';
 import { registerDirectReader } from './prepared-query.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { BUSY_TIMEOUT_MS, IcsSqliteDialect, isBusy } from './sqlite-dialect.js';
@@ -131,7 +132,10 @@ function openSqlite(path: string, logger: MetadataLogger | undefined): Sqlite.Da
   }
 }
 
-function createPool(config: { url: string; poolSize: number }, logger: MetadataLogger | undefined): pg.Pool {
+function createPool(
+  config: { url: string; poolSize: number; preparedStatements?: boolean },
+  logger: MetadataLogger | undefined,
+): pg.Pool {
   // bigint (int8) columns and count(*) as numbers. Set on this pool's own type table, not pg's
   // global one, so other pg users in the process are unaffected. Every int8 here is an epoch-ms time,
   // a byte length or a count, far below 2^53; anything above would be corruption, so it throws.
@@ -141,6 +145,7 @@ function createPool(config: { url: string; poolSize: number }, logger: MetadataL
     if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${text} exceeds the safe integer range`);
     return n;
   });
+  // pg-pool hands its options to each new client: icsPrepare reaches IcsPgClient's constructor.
   const pool = new pg.Pool({
     connectionString: config.url,
     max: config.poolSize,
@@ -149,9 +154,12 @@ function createPool(config: { url: string; poolSize: number }, logger: MetadataL
     // send the writes they do not read back together with the next statement or COMMIT
     // (pg-pipeline.ts). A client that is not in a transaction still waits for each answer, as before.
     pipeline: true,
+    // The statements issued together leave in one write; statements are prepared once (pg-client.ts).
+    Client: IcsPgClient,
+    icsPrepare: config.preparedStatements !== false,
     // Without it a connect to an unreachable host waits for the OS TCP timeout (minutes).
     connectionTimeoutMillis: 10_000,
-  });
+  } as pg.PoolConfig);
   // An idle client losing its connection is emitted here; unhandled, it would crash the process.
   pool.on('error', (err) => logger?.warn({ err }, 'idle PostgreSQL connection failed'));
   // A checked-out client whose socket dies fails its query (which the caller sees) AND emits 'error'

@@ -42,7 +42,12 @@ describe('loadConfig', () => {
       ICS_DATABASE_URL: 'postgres://ics:pw@db:5432/ics',
       ICS_BLOB_URL: 's3://recordings/ics?endpoint=http://minio:9000&region=eu-west-1&forcePathStyle=true',
     });
-    assert.deepEqual(c.database, { kind: 'postgres', url: 'postgres://ics:pw@db:5432/ics', poolSize: 10 });
+    assert.deepEqual(c.database, {
+      kind: 'postgres',
+      url: 'postgres://ics:pw@db:5432/ics',
+      poolSize: 10,
+      preparedStatements: true,
+    });
     assert.deepEqual(c.blobs, {
       kind: 's3',
       bucket: 'recordings',
@@ -52,6 +57,22 @@ describe('loadConfig', () => {
       forcePathStyle: true,
       credentials: undefined,
     });
+  });
+
+  test('ICS_PG_PREPARED_STATEMENTS: on by default, off on request, anything else a problem', () => {
+    const url = 'postgres://db/ics';
+    const db = (v?: string) =>
+      loadConfig({ ICS_DATABASE_URL: url, ...(v !== undefined && { ICS_PG_PREPARED_STATEMENTS: v }) })
+        .database;
+    const on = db();
+    assert.equal(on.kind === 'postgres' && on.preparedStatements, true);
+    const off = db('OFF');
+    assert.equal(off.kind === 'postgres' ? off.preparedStatements : 'sqlite', false);
+    assert.throws(
+      () => db('sometimes'),
+      (err: unknown) =>
+        err instanceof ConfigError && /ICS_PG_PREPARED_STATEMENTS must be on or off/.test(err.message),
+    );
   });
 
   test('limits and timeouts: defaults, overrides, zero switches a rate limit off, bad values reported together', () => {
