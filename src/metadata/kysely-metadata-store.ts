@@ -106,8 +106,8 @@ export class KyselyMetadataStore implements MetadataStore {
     return this.#db.connection().execute(async (db) => {
       const conn = await db.getExecutor().provideConnection(async (c) => c);
       const pipe = new PgPipeline(conn);
-      // Durable before it resolves, as always, but with the WAL flush after the locks are released
-      // (PgPipeline.commit).
+      // Durable before it resolves, as always; a transaction that takes the ledger head flushes after
+      // its locks are released (PgPipeline.asynchronous, commit).
       pipe.send(PgPipeline.BEGIN);
       try {
         const value = await fn(new KyselyMetadataTx(db, pipe));

@@ -513,6 +513,8 @@ export class KyselyMetadataTx implements MetadataTx {
         ${r.details}, head.prev_hash, head.last_hash
       from head
       returning seq, prev_hash, hash`;
+    // Other deletions of the account queue for the head: it is released before the WAL flush.
+    pipe.asynchronous();
     const written = pipe.defer(append.compile(this.#trx));
     return atSeam(async () => {
       const [row] = (await written).rows;

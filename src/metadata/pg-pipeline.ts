@@ -18,11 +18,13 @@ import { CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely
  */
 /** A statement that commits with a WAL flush and takes no lock (see PgPipeline.commit). */
 const FLUSH = "select pg_catalog.pg_logical_emit_message(true, 'ics.flush', '')";
+const ASYNCHRONOUS = CompiledQuery.raw('set local synchronous_commit = off');
 
 export class PgPipeline {
   readonly #conn: DatabaseConnection;
   #inFlight: Promise<void>[] = [];
   #failure: { error: unknown } | undefined;
+  #asynchronous = false;
 
   constructor(conn: DatabaseConnection) {
     this.#conn = conn;
@@ -80,37 +82,46 @@ export class PgPipeline {
   }
 
   /**
+   * Lets this transaction commit without waiting for its WAL flush (`set local synchronous_commit =
+   * off`), for a transaction about to take a lock others queue for (the account's ledger head):
+   * commit() then flushes after the locks are released. Sent once, without waiting.
+   */
+  asynchronous(): void {
+    if (this.#asynchronous) return;
+    this.#asynchronous = true;
+    this.send(ASYNCHRONOUS);
+  }
+
+  /**
    * Sends COMMIT behind everything in flight, and resolves once the commit is durable; throws if any
    * of it failed (nothing is committed then).
    *
-   * The transaction began with BEGIN (`set local synchronous_commit = off`), so it commits
-   * without waiting for its WAL flush, and its row locks (an interaction's, the account's ledger
-   * head) are released before the disk is touched; the flush is made by the statement sent right
-   * behind COMMIT, on the same round trip: a transaction of its own that writes one WAL record (a
-   * logical-decoding message, `pg_logical_emit_message(true, …)`: no table, no lock) and so commits
-   * with a flush of the WAL up to its own commit record (synchronous_commit as the server sets it),
-   * which lies after this one's. The WAL is one sequence, so that flush makes this commit durable
-   * too; concurrent flushes share one fsync (PostgreSQL's group commit). (A transaction that only
-   * takes an id, `txid_current()`, writes no WAL before its commit record and commits without a
-   * flush: test/metadata/pg-durable-commit.test.ts caught that.)
+   * A transaction that holds only locks nobody waits for (an upload's interaction, a new row)
+   * commits synchronously: COMMIT answers once its WAL is flushed. One that took a contended lock
+   * called asynchronous() first, so it commits without waiting for its flush, and its row locks
+   * (the account's ledger head) are released before the disk is touched; the flush is made by the
+   * statement sent right behind COMMIT, on the same round trip: a transaction of its own that writes
+   * one WAL record (a logical-decoding message, `pg_logical_emit_message(true, …)`: no table, no
+   * lock) and so commits with a flush of the WAL up to its own commit record (synchronous_commit as
+   * the server sets it), which lies after this one's. The WAL is one sequence, so that flush makes
+   * this commit durable too; concurrent flushes share one fsync (PostgreSQL's group commit). (A
+   * transaction that only takes an id, `txid_current()`, writes no WAL before its commit record and
+   * commits without a flush: test/metadata/pg-durable-commit.test.ts caught that.)
    */
   async commit(): Promise<void> {
-    const committed = this.defer(CompiledQuery.raw('commit'));
-    await this.run(CompiledQuery.raw(FLUSH));
-    const res = await committed;
+    let res: QueryResult<unknown>;
+    if (this.#asynchronous) {
+      const committed = this.defer(CompiledQuery.raw('commit'));
+      await this.run(CompiledQuery.raw(FLUSH));
+      res = await committed;
+    } else res = await this.run(CompiledQuery.raw('commit'));
     // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
     if ((res.rows[0] as { command?: string } | undefined)?.command === 'ROLLBACK')
       throw new Error('PostgreSQL rolled the transaction back instead of committing it');
   }
 
-  /**
-   * How every transaction that commit() ends begins: READ COMMITTED, committing without waiting for
-   * its WAL flush (`set local`, so for this transaction only). One simple-protocol message with
-   * both statements: one parse and one answer instead of two.
-   */
-  static readonly BEGIN = CompiledQuery.raw(
-    'start transaction isolation level read committed; set local synchronous_commit = off',
-  );
+  /** How every transaction that commit() ends begins: READ COMMITTED, whatever the server's default. */
+  static readonly BEGIN = CompiledQuery.raw('start transaction isolation level read committed');
 
   /** Ends the transaction after a failure; a connection that cannot even do that is reported by pg. */
   async rollback(): Promise<void> {
