@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestDatabase } from '../../test/helpers/postgres.js';
 import type { BenchContext } from '../lib/context.js';
 import { API, contentPath, type IcsServer, interactionBody, ROOT, startIcs } from '../lib/ics.js';
 import { cannon } from '../lib/load.js';
-import { sleep } from '../lib/proc.js';
-import { type Figure, ratioRow } from '../lib/report.js';
+import { cpuSeconds, sleep } from '../lib/proc.js';
+import { type Figure, median, ratioRow } from '../lib/report.js';
 
 // ICS on PostgreSQL (+ file blobs) against ICS on SQLite, the same load on both, in one run:
 // 64 KiB uploads into interactions created beforehand (untimed), then DELETE of those items, with
@@ -75,6 +75,32 @@ export async function postgresWriteFigure(
     ),
   });
 
+  // CPU seconds per timed phase (Linux /proc): each side's ICS server (both its threads), and the
+  // PostgreSQL backends serving the bench database, which the PostgreSQL side pays on top.
+  const dbName = new URL(db.url).pathname.slice(1);
+  const backends = (): Map<number, number> => {
+    const out = new Map<number, number>();
+    let pids: string[] = [];
+    try {
+      pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    } catch {
+      return out;
+    }
+    for (const d of pids) {
+      try {
+        const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+        if (cmd.startsWith('postgres: ') && cmd.includes(` ${dbName} `))
+          out.set(Number(d), cpuSeconds(Number(d)));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return out;
+  };
+  const cpu: Record<'upload' | 'delete', { sqlite: number[]; pg: number[]; backends: number[] }> = {
+    upload: { sqlite: [], pg: [], backends: [] },
+    delete: { sqlite: [], pg: [], backends: [] },
+  };
   const sides = { sqlite, pg };
   const rates = {
     upload: { sqlite: [] as number[], pg: [] as number[] },
@@ -110,6 +136,8 @@ export async function postgresWriteFigure(
           const ics = sides[side];
           ctx.log(`  postgres round ${r + 1}/${params.rounds}: ${n} ${phase}s, ICS on ${side}`);
           const before = side === 'pg' ? await snapshot() : undefined;
+          const cpu0 = cpuSeconds(ics.pid);
+          const db0 = side === 'pg' ? backends() : undefined;
           const out = await cannon({
             url: ics.url,
             connections: c,
@@ -120,6 +148,12 @@ export async function postgresWriteFigure(
             ...(phase === 'upload' && { body: BODY }),
             nextPath: sequence(paths[side]),
           });
+          cpu[phase][side].push(cpuSeconds(ics.pid) - cpu0);
+          if (db0) {
+            let used = 0;
+            for (const [pid, t] of backends()) used += t - (db0.get(pid) ?? 0);
+            cpu[phase].backends.push(used);
+          }
           if (before) perPhase[phase].push(diff(before, await snapshot()));
           failed += out.failed;
           rates[phase][side].push(out.rps);
@@ -140,6 +174,11 @@ export async function postgresWriteFigure(
       .map(([k, v]) => `${k} ${each(v)}`)
       .join(', ');
     return `per ${phase}: ${each(last.statements)} statements in ${each(last.trips)} round trips (${kinds})`;
+  };
+  const cpuPer = (phase: 'upload' | 'delete') => {
+    const ms = (xs: number[]) => ((median(xs) * 1000) / n).toFixed(2);
+    const c = cpu[phase];
+    return `CPU per ${phase} (median of the rounds, ms): ICS on SQLite ${ms(c.sqlite)}; ICS on PostgreSQL ${ms(c.pg)} + its PostgreSQL backends ${ms(c.backends)}`;
   };
   return {
     id: 'postgres-writes',
@@ -166,6 +205,8 @@ export async function postgresWriteFigure(
       `autocannon, ${c} connections, ${n} uploads then ${n} deletes per side per round, ${params.rounds} interleaved rounds; PostgreSQL at ${new URL(db.url).host}, pool ${process.env.ICS_DATABASE_POOL_SIZE ?? 'default'}`,
       per('upload'),
       per('delete'),
+      cpuPer('upload'),
+      cpuPer('delete'),
       ...(failed > 0 ? [`${failed} failed requests`] : []),
     ],
   };
